@@ -1,0 +1,227 @@
+/**
+ * A simulated fleet: assets of the catalog's models over several sites, each producing telemetry on
+ * our MQTT topic contract. Some assets carry an injected degradation that ends in a failure, after which
+ * the simulated crew replaces the part (a maintenance message) and wear starts again from zero.
+ */
+import { MAINTENANCE_SCHEMA, TELEMETRY_SCHEMA } from '../lambdas/core/contract/telemetry.ts';
+import { maintenanceTopic, telemetryTopic } from '../lambdas/core/contract/topics.ts';
+import type { AssetInfo } from '../lambdas/core/catalog/types.ts';
+import { machineReadings, pumpReadings, turbofanReadings, type Wear } from './physics.ts';
+import { Rng, seedFor } from './rng.ts';
+
+export interface Degradation {
+  readonly component: string;
+  /** Tick at which wear starts to grow, and tick at which the part fails (wear = 1). */
+  readonly startTick: number;
+  readonly failTick: number;
+}
+
+export interface FleetAsset extends AssetInfo {
+  readonly degradation?: Degradation;
+}
+
+export interface FleetOptions {
+  /** @default 12 */
+  readonly assets?: number;
+  /** @default 1 */
+  readonly seed?: number;
+  /** @default ['centrifugal-pump', 'industrial-machine', 'turbofan'] */
+  readonly models?: readonly string[];
+  /** @default 3 */
+  readonly sites?: number;
+  /** Share of assets with an injected degradation. @default 0.25 */
+  readonly failingShare?: number;
+  /** Ticks over which a degradation runs from onset to failure. @default 120 */
+  readonly degradationTicks?: number;
+}
+
+const FAILING_COMPONENT: Record<string, string> = {
+  'centrifugal-pump': 'bearing',
+  'industrial-machine': 'comp4',
+  turbofan: 'hpc',
+};
+
+const PREFIX: Record<string, string> = { 'centrifugal-pump': 'pump', 'industrial-machine': 'machine', turbofan: 'engine' };
+
+export function createFleet(options: FleetOptions = {}): FleetAsset[] {
+  const count = options.assets ?? 12;
+  const models = options.models ?? ['centrifugal-pump', 'industrial-machine', 'turbofan'];
+  const sites = options.sites ?? 3;
+  const rng = new Rng(seedFor(options.seed ?? 1, 'fleet'));
+  const failing = Math.round(count * (options.failingShare ?? 0.25));
+  const span = options.degradationTicks ?? 120;
+  const fleet: FleetAsset[] = [];
+  for (let i = 0; i < count; i++) {
+    const modelId = models[i % models.length]!;
+    const asset: FleetAsset = {
+      assetId: `${PREFIX[modelId] ?? 'asset'}-${String(i + 1).padStart(3, '0')}`,
+      siteId: `site-${String.fromCharCode(97 + (i % sites))}`,
+      modelId,
+      // Spread failing assets over the fleet so every model gets some.
+      ...(i < failing
+        ? {
+            degradation: {
+              component: FAILING_COMPONENT[modelId] ?? 'unknown',
+              startTick: 20 + rng.int(30),
+              failTick: 20 + span + rng.int(40),
+            },
+          }
+        : {}),
+    };
+    fleet.push(asset);
+  }
+  return fleet;
+}
+
+export interface DeviceMessage {
+  readonly topic: string;
+  readonly payload: string;
+  readonly assetId: string;
+}
+
+export interface SimulatorOptions {
+  readonly seed?: number;
+  /** Epoch ms of the first tick. @default 2026-01-01T00:00:00Z */
+  readonly start?: number;
+  /** Simulated time between samples of time-clock assets. @default 10 minutes */
+  readonly intervalMs?: number;
+  /** Samples a device buffers into one message. @default 1 */
+  readonly samplesPerMessage?: number;
+  /** Probability that a message is damaged (bad value, malformed JSON, unknown sensor). @default 0 */
+  readonly faultRate?: number;
+}
+
+interface AssetRuntime {
+  readonly asset: FleetAsset;
+  readonly rng: Rng;
+  seq: number;
+  /** Tick at which the current part was installed (wear restarts from there). */
+  installedTick: number;
+  buffer: Array<{ ts: number; seq: number; readings: Record<string, number> }>;
+  failed: boolean;
+}
+
+/** Generates device messages tick by tick; deterministic for a seed. */
+export class FleetSimulator {
+  private readonly runtimes: AssetRuntime[];
+  private readonly start: number;
+  private readonly interval: number;
+  private readonly perMessage: number;
+  private readonly faultRate: number;
+  private readonly faults: Rng;
+  tick = 0;
+
+  constructor(
+    readonly fleet: readonly FleetAsset[],
+    options: SimulatorOptions = {},
+  ) {
+    const seed = options.seed ?? 1;
+    this.start = options.start ?? Date.UTC(2026, 0, 1);
+    this.interval = options.intervalMs ?? 600_000;
+    this.perMessage = options.samplesPerMessage ?? 1;
+    this.faultRate = options.faultRate ?? 0;
+    this.faults = new Rng(seedFor(seed, 'faults'));
+    this.runtimes = fleet.map((asset) => ({
+      asset,
+      rng: new Rng(seedFor(seed, asset.assetId)),
+      seq: 0,
+      installedTick: 0,
+      buffer: [],
+      failed: false,
+    }));
+  }
+
+  /** Simulated wall-clock time of the current tick. */
+  get now(): number {
+    return this.start + this.tick * this.interval;
+  }
+
+  /** Wear of each component of an asset at the current tick. */
+  wearOf(rt: AssetRuntime): Wear {
+    const d = rt.asset.degradation;
+    if (!d || rt.failed) return {};
+    const progress = (this.tick - Math.max(d.startTick, rt.installedTick)) / (d.failTick - d.startTick);
+    return { [d.component]: Math.min(1, Math.max(0, progress)) };
+  }
+
+  /** Advances one tick and returns the messages devices publish during it. */
+  step(): DeviceMessage[] {
+    const messages: DeviceMessage[] = [];
+    const ts = this.now;
+    for (const rt of this.runtimes) {
+      const { asset } = rt;
+      const d = asset.degradation;
+      if (d && !rt.failed && this.tick >= d.failTick && rt.installedTick < d.failTick) {
+        // The part fails; the crew replaces it: a maintenance message, and wear starts again.
+        rt.installedTick = this.tick;
+        messages.push({
+          assetId: asset.assetId,
+          topic: maintenanceTopic(asset.siteId, asset.assetId),
+          payload: JSON.stringify({
+            schema: MAINTENANCE_SCHEMA,
+            assetId: asset.assetId,
+            ts,
+            kind: 'replacement',
+            component: d.component,
+          }),
+        });
+        rt.failed = true;
+      }
+      rt.seq += 1;
+      rt.buffer.push({ ts, seq: rt.seq, readings: this.readingsFor(rt) });
+      if (rt.buffer.length < this.perMessage) continue;
+      const samples = rt.buffer.map((s) => ({ ...s, readings: roundReadings(s.readings) }));
+      rt.buffer = [];
+      const body =
+        samples.length === 1
+          ? { schema: TELEMETRY_SCHEMA, assetId: asset.assetId, ...samples[0] }
+          : { schema: TELEMETRY_SCHEMA, assetId: asset.assetId, samples };
+      messages.push({
+        assetId: asset.assetId,
+        topic: telemetryTopic(asset.siteId, asset.assetId),
+        payload: this.maybeDamage(JSON.stringify(body), body),
+      });
+    }
+    this.tick += 1;
+    return messages;
+  }
+
+  private readingsFor(rt: AssetRuntime): Record<string, number> {
+    const wear = this.wearOf(rt);
+    switch (rt.asset.modelId) {
+      case 'centrifugal-pump': {
+        const hours = (this.tick * this.interval) / 3_600_000;
+        const load = 0.7 + 0.2 * Math.sin((2 * Math.PI * hours) / 24) + 0.03 * rt.rng.normal();
+        return pumpReadings(Math.min(1, Math.max(0.1, load)), wear, rt.rng);
+      }
+      case 'industrial-machine':
+        return machineReadings(wear, rt.rng);
+      default:
+        return turbofanReadings(wear, rt.rng);
+    }
+  }
+
+  private maybeDamage(payload: string, body: object): string {
+    if (this.faultRate <= 0 || this.faults.next() >= this.faultRate) return payload;
+    switch (this.faults.int(3)) {
+      case 0:
+        return payload.slice(0, Math.max(1, Math.floor(payload.length / 2))); // truncated in transit
+      case 1:
+        return JSON.stringify(body).replace(/"readings":\{/, '"readings":{"mystery":1,'); // unknown sensor
+      default:
+        return JSON.stringify(body).replace(/("readings":\{"[A-Za-z0-9_]+":)[-0-9.e]+/, '$1 99999'); // out of range
+    }
+  }
+}
+
+function roundReadings(readings: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(readings)) out[k] = Math.round(v * 10_000) / 10_000;
+  return out;
+}
+
+/** Asset lookup over a fleet, as the registry would answer it. */
+export function fleetLookup(fleet: readonly FleetAsset[]): (assetId: string) => AssetInfo | undefined {
+  const byId = new Map(fleet.map((a) => [a.assetId, a]));
+  return (assetId) => byId.get(assetId);
+}

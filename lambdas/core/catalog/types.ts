@@ -1,0 +1,74 @@
+/**
+ * Asset model catalog: reference metadata for each kind of machine (the seed of an "aircraft model
+ * reference"). Cleaning checks readings against it, the feature engine enriches from it, and twins
+ * carry health per component it names.
+ */
+
+/** How an asset model measures time for windows and operating age. */
+export type ClockKind =
+  /** Windows and ages in milliseconds of wall-clock time (`ts`). */
+  | 'time'
+  /**
+   * Windows and ages in operating cycles: each sample is one cycle and its `seq` is the cycle number
+   * (C-MAPSS engines report once per flight).
+   */
+  | 'cycle';
+
+export interface SensorSpec {
+  /** Engineering unit of the value devices send. */
+  readonly unit: string;
+  readonly description: string;
+  /** Inclusive physical validity range: values outside are sensor faults, not process states. */
+  readonly min: number;
+  readonly max: number;
+  /** Components this sensor observes: anomaly contributions roll up to their health. */
+  readonly components: readonly string[];
+  /**
+   * Whether rolling-window features are computed for this sensor.
+   * Sensors that are constant by design (set-points, demanded speeds) are validated but not featurised.
+   * @default true
+   */
+  readonly featurize?: boolean;
+  /**
+   * Number of consecutive identical values after which the sensor is considered flatlined ("ghost").
+   * `null` for sensors that are legitimately constant.
+   * @default 30
+   */
+  readonly flatlineAfter?: number | null;
+}
+
+export interface ComponentSpec {
+  readonly description: string;
+}
+
+export interface WindowSpec {
+  /** Short, medium and long rolling windows in clock units (for `time`: 1 h, 24 h, 7 d). */
+  readonly short: number;
+  readonly medium: number;
+  readonly long: number;
+}
+
+export interface AssetModel {
+  readonly id: string;
+  readonly name: string;
+  readonly description: string;
+  readonly clock: ClockKind;
+  readonly windows: WindowSpec;
+  readonly sensors: Readonly<Record<string, SensorSpec>>;
+  readonly components: Readonly<Record<string, ComponentSpec>>;
+  /** Static attributes shared by every asset of the model (assets may add their own). */
+  readonly attributes: Readonly<Record<string, string | number>>;
+  /** Downtime cost used by the alert policy, in USD per hour, unless the stage config overrides it. */
+  readonly downtimeCostPerHour: number;
+}
+
+/** One registered asset: which model it is and where it stands. */
+export interface AssetInfo {
+  readonly assetId: string;
+  readonly siteId: string;
+  readonly modelId: string;
+  readonly attributes?: Readonly<Record<string, string | number>>;
+}
+
+/** Resolves an asset id to its registration, `undefined` when unknown. Adapters back it with a table or file. */
+export type AssetLookup = (assetId: string) => AssetInfo | undefined;

@@ -1,0 +1,28 @@
+/** Values that flow between the core stages. Plain data: they cross Kinesis and DynamoDB as JSON. */
+import type { MaintenanceKind } from './contract/telemetry.ts';
+
+/** A sample that passed cleaning: only its valid readings remain. */
+export interface CleanSample {
+  readonly assetId: string;
+  readonly siteId: string;
+  readonly modelId: string;
+  /** Epoch milliseconds. */
+  readonly ts: number;
+  readonly seq: number;
+  readonly readings: Readonly<Record<string, number>>;
+  readonly component?: string;
+  /** When the pipeline received the message (epoch ms); latency is measured from here. */
+  readonly receivedAt: number;
+}
+
+/** A maintenance event that passed validation. */
+export interface MaintenanceEvent {
+  readonly assetId: string;
+  readonly siteId: string;
+  readonly modelId: string;
+  readonly ts: number;
+  readonly kind: MaintenanceKind;
+  /** `undefined`: the whole asset (every component). */
+  readonly component?: string;
+  readonly receivedAt: number;
+}
