@@ -13,6 +13,8 @@ export interface CleanSample {
   readonly component?: string;
   /** When the pipeline received the message (epoch ms); latency is measured from here. */
   readonly receivedAt: number;
+  /** The message the sample came in: screening quarantines point back to it, and summaries count per message. */
+  readonly messageId?: string;
 }
 
 /** A maintenance event that passed validation. */

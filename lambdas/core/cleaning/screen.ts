@@ -1,0 +1,261 @@
+/**
+ * Stage 2 of cleaning: per-asset checks that need memory of earlier messages. It runs where the twin
+ * lives (the twin item carries the state), because the Lambda that runs `cleanMessage` is stateless and
+ * sees an asset's messages spread over shards, retries and batches.
+ */
+import type { AssetModel } from '../catalog/types.ts';
+import { telemetryTopic } from '../contract/topics.ts';
+import type { CleanSample } from '../types.ts';
+import type { SampleCounts } from './counts.ts';
+import { indexModel } from './model-index.ts';
+import { type QuarantineRecord, REASONS, type ReasonCode } from './reasons.ts';
+
+/** Seqs remembered below and including the highest: older ones are `late_sample`. */
+export const SCREEN_WINDOW = 256;
+const WORDS = SCREEN_WINDOW / 32;
+
+export interface FlatlineRun {
+  /** Last value of the sensor in the in-order stream. */
+  readonly value: number;
+  /** How many consecutive in-order samples carrying the sensor had exactly that value. */
+  readonly run: number;
+}
+
+/**
+ * Per-asset screening memory: plain JSON, bounded (8 numbers plus one entry per flatline-checked
+ * sensor of the model), stored with the twin between invocations.
+ */
+export interface ScreenState {
+  readonly v: 1;
+  /** Highest seq seen; -1 before the first sample. */
+  readonly highestSeq: number;
+  /**
+   * Seqs seen in the window [highestSeq − 255, highestSeq], as a ring bitmap: bit `seq mod 256`, in
+   * eight unsigned 32-bit words.
+   */
+  readonly seen: readonly number[];
+  /** Latest `ts` of an accepted sample (epoch ms); null before the first. */
+  readonly latestTs: number | null;
+  /** Per sensor subject to the flatline check. */
+  readonly flatline: Readonly<Record<string, FlatlineRun>>;
+}
+
+export interface ScreenOptions {
+  /**
+   * Goes into the `messageId` of quarantine records (e.g. the Kinesis sequence number of the clean record).
+   * @default 'screen'
+   */
+  readonly messageId?: string;
+}
+
+export interface ScreenResult {
+  readonly state: ScreenState;
+  /** Samples that passed, in arrival order; flatlined readings removed. */
+  readonly accepted: CleanSample[];
+  readonly quarantine: QuarantineRecord[];
+  readonly counts: SampleCounts;
+}
+
+/** The state before an asset's first sample. */
+export function initialScreenState(): ScreenState {
+  return { v: 1, highestSeq: -1, seen: new Array<number>(WORDS).fill(0), latestTs: null, flatline: {} };
+}
+
+type MutableRecord = { -readonly [K in keyof QuarantineRecord]: QuarantineRecord[K] };
+interface Run {
+  value: number;
+  run: number;
+}
+
+/**
+ * Screens one asset's clean samples against its state: duplicates across messages (`duplicate_seq`),
+ * samples too old for the window (`late_sample`) and stuck sensors (`flatline`, `no_valid_readings`).
+ *
+ * Pure: neither `state` nor `samples` is modified, and the same inputs give the same result. Samples are
+ * processed in arrival order (of two equal seqs the first wins), never re-sorted per batch: screening is
+ * a fold over the stream, so any split of the same stream into batches gives the same result. A sample
+ * below the highest seq but inside the window, and not seen before, is accepted as an out-of-order
+ * arrival: the feature engine places it by `ts`. It neither takes part in nor changes the flatline
+ * runs, which follow the in-order stream only, because a late value says nothing about the sensor now.
+ */
+export function screenSamples(
+  state: ScreenState | undefined,
+  samples: readonly CleanSample[],
+  model: AssetModel,
+  options: ScreenOptions = {},
+): ScreenResult {
+  const flatlineThresholds = indexModel(model).flatline;
+  const messageId = options.messageId ?? 'screen';
+  const base = state !== undefined && isUsable(state) ? state : initialScreenState();
+  let highest = base.highestSeq;
+  let latestTs = base.latestTs;
+  const words = base.seen.slice();
+  const runs = new Map<string, Run>();
+  for (const name in base.flatline) {
+    const entry = base.flatline[name];
+    if (entry !== undefined && flatlineThresholds.has(name))
+      runs.set(name, { value: entry.value, run: entry.run });
+  }
+
+  const accepted: CleanSample[] = [];
+  const quarantine: QuarantineRecord[] = [];
+  const counts: SampleCounts = {
+    samples: { received: samples.length, clean: 0, quarantined: 0 },
+    readings: { received: 0, clean: 0, quarantined: 0 },
+  };
+
+  for (let index = 0; index < samples.length; index++) {
+    const sample = samples[index]!;
+    const seq = sample.seq;
+    const readings = sample.readings;
+    let n = 0;
+    for (const _ in readings) n++;
+    counts.readings.received += n;
+
+    let reason: ReasonCode | undefined;
+    let detail = '';
+    if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 0) {
+      reason = 'invalid_sample';
+      detail = `seq=${String(seq)} is not a non-negative integer`;
+    } else if (seq <= highest - SCREEN_WINDOW) {
+      reason = 'late_sample';
+      detail = `seq ${seq} is more than ${SCREEN_WINDOW - 1} below the highest seq ${highest}: too late to integrate`;
+    } else if (seq <= highest && isSeen(words, seq)) {
+      reason = 'duplicate_seq';
+      detail = `seq ${seq} was already received for asset ${sample.assetId}`;
+    }
+    if (reason !== undefined) {
+      counts.readings.quarantined += n;
+      quarantine.push(record(reason, detail, sample, index, messageId, undefined));
+      continue;
+    }
+
+    const inOrder = seq > highest;
+    if (inOrder) {
+      advance(words, highest, seq);
+      highest = seq;
+    } else {
+      markSeen(words, seq);
+    }
+
+    let kept: Record<string, number> | undefined;
+    let keptCount = n;
+    if (inOrder) {
+      for (const name in readings) {
+        const threshold = flatlineThresholds.get(name);
+        if (threshold === undefined) continue;
+        const value = readings[name]!;
+        let entry = runs.get(name);
+        if (entry === undefined) {
+          entry = { value, run: 1 };
+          runs.set(name, entry);
+        } else if (entry.value === value) {
+          entry.run++;
+        } else {
+          entry.value = value;
+          entry.run = 1;
+        }
+        if (entry.run < threshold) continue;
+        if (kept === undefined) kept = { ...readings };
+        delete kept[name];
+        keptCount--;
+        counts.readings.quarantined++;
+        quarantine.push(
+          record(
+            'flatline',
+            `${name}=${value} unchanged for ${entry.run} consecutive samples (limit ${threshold})`,
+            sample,
+            index,
+            messageId,
+            name,
+          ),
+        );
+      }
+    }
+    if (keptCount === 0) {
+      const why = n === 0 ? 'sample has no readings' : `all ${n} readings of the sample were quarantined`;
+      quarantine.push(record('no_valid_readings', why, sample, index, messageId, undefined));
+      continue;
+    }
+    accepted.push(kept === undefined ? sample : { ...sample, readings: kept });
+    if (latestTs === null || sample.ts > latestTs) latestTs = sample.ts;
+  }
+
+  counts.samples.clean = accepted.length;
+  counts.samples.quarantined = samples.length - accepted.length;
+  counts.readings.clean = counts.readings.received - counts.readings.quarantined;
+
+  const flatline: Record<string, FlatlineRun> = {};
+  for (const [name, entry] of runs) flatline[name] = { value: entry.value, run: entry.run };
+  return {
+    state: { v: 1, highestSeq: highest, seen: words, latestTs, flatline },
+    accepted,
+    quarantine,
+    counts,
+  };
+}
+
+/** Moves the window up to `seq`: forgets what was seen at the slots the new seqs take over. */
+function advance(words: number[], highest: number, seq: number): void {
+  if (highest < 0 || seq - highest >= SCREEN_WINDOW) words.fill(0);
+  else for (let s = highest + 1; s < seq; s++) clearSeen(words, s);
+  markSeen(words, seq);
+}
+
+function slot(seq: number): number {
+  return seq % SCREEN_WINDOW;
+}
+
+function isSeen(words: readonly number[], seq: number): boolean {
+  const s = slot(seq);
+  return ((words[s >>> 5]! >>> (s & 31)) & 1) === 1;
+}
+
+function markSeen(words: number[], seq: number): void {
+  const s = slot(seq);
+  words[s >>> 5] = (words[s >>> 5]! | (1 << (s & 31))) >>> 0;
+}
+
+function clearSeen(words: number[], seq: number): void {
+  const s = slot(seq);
+  words[s >>> 5] = (words[s >>> 5]! & ~(1 << (s & 31))) >>> 0;
+}
+
+/** Tolerates a state written by an older or broken writer: anything unexpected starts afresh. */
+function isUsable(state: ScreenState): boolean {
+  return (
+    typeof state === 'object' &&
+    state !== null &&
+    Number.isInteger(state.highestSeq) &&
+    Array.isArray(state.seen) &&
+    state.seen.length === WORDS &&
+    state.seen.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff) &&
+    typeof state.flatline === 'object' &&
+    state.flatline !== null
+  );
+}
+
+function record(
+  reason: ReasonCode,
+  detail: string,
+  sample: CleanSample,
+  index: number,
+  messageId: string,
+  sensor: string | undefined,
+): QuarantineRecord {
+  const rec: MutableRecord = {
+    reason,
+    level: REASONS[reason],
+    detail,
+    messageId: sample.messageId ?? messageId,
+    topic: telemetryTopic(sample.siteId, sample.assetId),
+    receivedAt: sample.receivedAt,
+    assetId: sample.assetId,
+    siteId: sample.siteId,
+    seq: sample.seq,
+    sampleIndex: index,
+    payload: JSON.stringify(sample),
+  };
+  if (sensor !== undefined) rec.sensor = sensor;
+  return rec;
+}
