@@ -1,0 +1,23 @@
+export { batchFeatureVector, type FeatureSample } from './batch.ts';
+export {
+  createFeatureState,
+  FEATURE_ENGINE_VERSION,
+  type FeatureContext,
+  FeatureInputError,
+  type FeatureState,
+  FeatureStateMismatchError,
+  featureNames,
+  featureStateBytes,
+  featureVector,
+  updateFeatureState,
+} from './engine.ts';
+export {
+  BUCKETS_PER_WINDOW,
+  type FeatureLayout,
+  FeatureLayoutError,
+  featureLayout,
+  MAX_EXACT_CYCLES,
+  WINDOW_KEYS,
+  WINDOW_STATS,
+  type WindowKey,
+} from './layout.ts';
