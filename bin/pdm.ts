@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { contractJsonSchemas } from '../lambdas/core/contract/telemetry.ts';
 
-const program = new Command('pdm').description('Predictive-maintenance digital twin: local runtime and tools');
+const program = new Command('pdm').description(
+  'Predictive-maintenance digital twin: local runtime and tools',
+);
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -51,7 +53,8 @@ program
   .action(async (opts) => {
     const { runDemo } = await import('../local/demo.ts');
     const log = (line: string) => process.stdout.write(`${line}\n`);
-    if (!opts.json) log(`pdm: simulating ${opts.assets} assets for ${opts.ticks} steps through the pipeline core…`);
+    if (!opts.json)
+      log(`pdm: simulating ${opts.assets} assets for ${opts.ticks} steps through the pipeline core…`);
     const summary = runDemo({
       assets: opts.assets,
       ticks: opts.ticks,
@@ -66,16 +69,26 @@ program
       return;
     }
     log('');
-    log(`messages  received ${summary.messages.received}  accepted ${summary.messages.accepted}  quarantined ${summary.messages.quarantined}`);
-    log(`samples   received ${summary.samples.received}  clean ${summary.samples.clean}  quarantined ${summary.samples.quarantined}`);
-    log(`readings  received ${summary.readings.received}  clean ${summary.readings.clean}  quarantined ${summary.readings.quarantined}`);
+    log(
+      `messages  received ${summary.messages.received}  accepted ${summary.messages.accepted}  quarantined ${summary.messages.quarantined}`,
+    );
+    log(
+      `samples   received ${summary.samples.received}  clean ${summary.samples.clean}  quarantined ${summary.samples.quarantined}`,
+    );
+    log(
+      `readings  received ${summary.readings.received}  clean ${summary.readings.clean}  quarantined ${summary.readings.quarantined}`,
+    );
     log(`quarantine by reason  ${JSON.stringify(summary.byReason)}`);
-    log(`twins ${summary.twins}  states ${JSON.stringify(summary.states)}  alerts ${JSON.stringify(summary.alerts)}`);
+    log(
+      `twins ${summary.twins}  states ${JSON.stringify(summary.states)}  alerts ${JSON.stringify(summary.alerts)}`,
+    );
   });
 
 program
   .command('bench')
-  .description('readings/s through clean + features + anomaly + twin on one core, next to the decode-only floor')
+  .description(
+    'readings/s through clean + features + anomaly + twin on one core, next to the decode-only floor',
+  )
   .option('--records <n>', 'records per timed pass', positiveInt, 20_000)
   .option('--samples-per-message <n>', 'samples per device message', positiveInt, 10)
   .option('--passes <n>', 'timed passes (the best is reported)', positiveInt, 5)

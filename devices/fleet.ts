@@ -3,9 +3,10 @@
  * our MQTT topic contract. Some assets carry an injected degradation that ends in a failure, after which
  * the simulated crew replaces the part (a maintenance message) and wear starts again from zero.
  */
+
+import type { AssetInfo } from '../lambdas/core/catalog/types.ts';
 import { MAINTENANCE_SCHEMA, TELEMETRY_SCHEMA } from '../lambdas/core/contract/telemetry.ts';
 import { maintenanceTopic, telemetryTopic } from '../lambdas/core/contract/topics.ts';
-import type { AssetInfo } from '../lambdas/core/catalog/types.ts';
 import { machineReadings, pumpReadings, turbofanReadings, type Wear } from './physics.ts';
 import { Rng, seedFor } from './rng.ts';
 
@@ -41,7 +42,11 @@ const FAILING_COMPONENT: Record<string, string> = {
   turbofan: 'hpc',
 };
 
-const PREFIX: Record<string, string> = { 'centrifugal-pump': 'pump', 'industrial-machine': 'machine', turbofan: 'engine' };
+const PREFIX: Record<string, string> = {
+  'centrifugal-pump': 'pump',
+  'industrial-machine': 'machine',
+  turbofan: 'engine',
+};
 
 export function createFleet(options: FleetOptions = {}): FleetAsset[] {
   const count = options.assets ?? 12;
@@ -99,6 +104,8 @@ interface AssetRuntime {
   installedTick: number;
   buffer: Array<{ ts: number; seq: number; readings: Record<string, number> }>;
   failed: boolean;
+  /** The asset's own manufacturing variation (standard normal), fixed for its life. */
+  readonly variation: number;
 }
 
 /** Generates device messages tick by tick; deterministic for a seed. */
@@ -121,14 +128,10 @@ export class FleetSimulator {
     this.perMessage = options.samplesPerMessage ?? 1;
     this.faultRate = options.faultRate ?? 0;
     this.faults = new Rng(seedFor(seed, 'faults'));
-    this.runtimes = fleet.map((asset) => ({
-      asset,
-      rng: new Rng(seedFor(seed, asset.assetId)),
-      seq: 0,
-      installedTick: 0,
-      buffer: [],
-      failed: false,
-    }));
+    this.runtimes = fleet.map((asset) => {
+      const rng = new Rng(seedFor(seed, asset.assetId));
+      return { asset, rng, seq: 0, installedTick: 0, buffer: [], failed: false, variation: rng.normal() };
+    });
   }
 
   /** Simulated wall-clock time of the current tick. */
@@ -197,7 +200,7 @@ export class FleetSimulator {
       case 'industrial-machine':
         return machineReadings(wear, rt.rng);
       default:
-        return turbofanReadings(wear, rt.rng);
+        return turbofanReadings(wear, rt.rng, rt.variation);
     }
   }
 

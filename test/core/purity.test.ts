@@ -34,7 +34,8 @@ const FORBIDDEN_CALLS = [
 
 function importsOf(text: string): string[] {
   const specifiers: string[] = [];
-  for (const m of text.matchAll(/(?:import|export)\s[^'"`]*?from\s*['"]([^'"]+)['"]/g)) specifiers.push(m[1]!);
+  for (const m of text.matchAll(/(?:import|export)\s[^'"`]*?from\s*['"]([^'"]+)['"]/g))
+    specifiers.push(m[1]!);
   for (const m of text.matchAll(/import\s*\(\s*['"]([^'"]+)['"]\s*\)/g)) specifiers.push(m[1]!);
   for (const m of text.matchAll(/^\s*import\s*['"]([^'"]+)['"]/gm)) specifiers.push(m[1]!);
   return specifiers;
@@ -73,7 +74,9 @@ describe('lambdas/core purity', () => {
   it('reads no clock, randomness, environment or console', () => {
     const offenders = files.flatMap((file) => {
       const text = stripComments(readFileSync(file, 'utf8'));
-      return FORBIDDEN_CALLS.filter((re) => re.test(text)).map((re) => `${relative(CORE, file)} matches ${re}`);
+      return FORBIDDEN_CALLS.filter((re) => re.test(text)).map(
+        (re) => `${relative(CORE, file)} matches ${re}`,
+      );
     });
     expect(offenders).toEqual([]);
   });

@@ -46,7 +46,9 @@ export const SeqSchema = z
   .max(Number.MAX_SAFE_INTEGER)
   .describe('per-asset increasing integer: dedupe and idempotency key');
 
-export const SensorNameSchema = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'sensor names are identifiers');
+export const SensorNameSchema = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'sensor names are identifiers');
 
 export const ReadingsSchema = z
   .record(SensorNameSchema, z.number())

@@ -60,11 +60,13 @@ export function validateHealthPolicy(p: HealthPolicy): HealthPolicy {
   for (const level of levels) {
     const enter = p.enter[level];
     const exit = p.exit[level];
-    if (!(enter > 0 && enter <= 1)) throw new InvalidHealthPolicyError(`enter.${level}=${enter} must be in (0, 1]`);
+    if (!(enter > 0 && enter <= 1))
+      throw new InvalidHealthPolicyError(`enter.${level}=${enter} must be in (0, 1]`);
     if (!(exit >= 0 && exit <= enter)) {
       throw new InvalidHealthPolicyError(`exit.${level}=${exit} must be in [0, enter.${level}=${enter}]`);
     }
-    if (enter <= previous) throw new InvalidHealthPolicyError(`enter thresholds must increase: ${level}=${enter}`);
+    if (enter <= previous)
+      throw new InvalidHealthPolicyError(`enter thresholds must increase: ${level}=${enter}`);
     previous = enter;
   }
   if (!Number.isInteger(p.confirmSamples) || p.confirmSamples < 1) {
@@ -148,7 +150,8 @@ export function observeRisk(track: HealthTrack, risk: number, t: number, p: Heal
   const up = levelFromEnter(risk, p);
   if (GRADED.indexOf(up) > rank) {
     // Escalate to the lowest state all of the confirming samples support.
-    const target = track.pending !== null && GRADED.indexOf(track.pending) < GRADED.indexOf(up) ? track.pending : up;
+    const target =
+      track.pending !== null && GRADED.indexOf(track.pending) < GRADED.indexOf(up) ? track.pending : up;
     track.pending = target;
     track.pendingCount += 1;
     track.belowSince = null;
@@ -164,6 +167,7 @@ export function observeRisk(track: HealthTrack, risk: number, t: number, p: Heal
     return changes;
   }
   if (track.belowSince === null) track.belowSince = t;
-  if (t - track.belowSince >= p.minDwell && t - track.since >= p.minDwell) changes.push(moveTo(track, down, t));
+  if (t - track.belowSince >= p.minDwell && t - track.since >= p.minDwell)
+    changes.push(moveTo(track, down, t));
   return changes;
 }

@@ -8,13 +8,9 @@ import {
 
 describe('severityOf', () => {
   it('maps CRITICAL and WARNING to their severities and everything else to info', () => {
-    expect(['CRITICAL', 'WARNING', 'WATCH', 'NORMAL', 'MAINTENANCE'].map((s) => severityOf(s as never))).toEqual([
-      'critical',
-      'warning',
-      'info',
-      'info',
-      'info',
-    ]);
+    expect(
+      ['CRITICAL', 'WARNING', 'WATCH', 'NORMAL', 'MAINTENANCE'].map((s) => severityOf(s as never)),
+    ).toEqual(['critical', 'warning', 'info', 'info', 'info']);
   });
 });
 

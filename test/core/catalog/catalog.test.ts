@@ -11,25 +11,42 @@ describe('asset model catalog', () => {
     expect(ASSET_MODELS.map((m) => m.id)).toEqual(['turbofan', 'centrifugal-pump', 'industrial-machine']);
   });
 
-  it.each(ASSET_MODELS.map((m) => [m.id, m] as const))('%s has consistent sensors and components', (_, model) => {
-    for (const [name, sensor] of Object.entries(model.sensors)) {
-      expect(sensor.min, name).toBeLessThan(sensor.max);
-      expect(sensor.unit.length, name).toBeGreaterThan(0);
-      for (const c of sensor.components) expect(Object.keys(model.components), `${name} → ${c}`).toContain(c);
-    }
-    for (const component of Object.keys(model.components)) {
-      const observed = Object.values(model.sensors).some((s) => s.components.includes(component));
-      expect(observed, `${component} is observed by a sensor`).toBe(true);
-    }
-    expect(model.windows.short).toBeLessThan(model.windows.medium);
-    expect(model.windows.medium).toBeLessThan(model.windows.long);
-  });
+  it.each(ASSET_MODELS.map((m) => [m.id, m] as const))(
+    '%s has consistent sensors and components',
+    (_, model) => {
+      for (const [name, sensor] of Object.entries(model.sensors)) {
+        expect(sensor.min, name).toBeLessThan(sensor.max);
+        expect(sensor.unit.length, name).toBeGreaterThan(0);
+        for (const c of sensor.components)
+          expect(Object.keys(model.components), `${name} → ${c}`).toContain(c);
+      }
+      for (const component of Object.keys(model.components)) {
+        const observed = Object.values(model.sensors).some((s) => s.components.includes(component));
+        expect(observed, `${component} is observed by a sensor`).toBe(true);
+      }
+      expect(model.windows.short).toBeLessThan(model.windows.medium);
+      expect(model.windows.medium).toBeLessThan(model.windows.long);
+    },
+  );
 
   it('uses the C-MAPSS sensors for the turbofan, with the 14 informative ones featurised', () => {
     const turbofan = getAssetModel('turbofan');
     expect(Object.keys(turbofan.sensors)).toHaveLength(24);
     expect(featurizedSensors(turbofan)).toEqual([
-      'T24', 'T30', 'T50', 'P30', 'Nf', 'Nc', 'Ps30', 'phi', 'NRf', 'NRc', 'BPR', 'htBleed', 'W31', 'W32',
+      'T24',
+      'T30',
+      'T50',
+      'P30',
+      'Nf',
+      'Nc',
+      'Ps30',
+      'phi',
+      'NRf',
+      'NRc',
+      'BPR',
+      'htBleed',
+      'W31',
+      'W32',
     ]);
     expect(turbofan.clock).toBe('cycle');
   });

@@ -55,7 +55,13 @@ describe('TelemetryMessageSchema', () => {
 
 describe('MaintenanceMessageSchema', () => {
   it('accepts a component replacement and rejects an unknown kind', () => {
-    const event = { schema: 'pdm.maintenance.v1', assetId: 'm-1', ts: 1_763_892_000_000, kind: 'replacement', component: 'comp2' };
+    const event = {
+      schema: 'pdm.maintenance.v1',
+      assetId: 'm-1',
+      ts: 1_763_892_000_000,
+      kind: 'replacement',
+      component: 'comp2',
+    };
     expect(MaintenanceMessageSchema.safeParse(event).success).toBe(true);
     expect(MaintenanceMessageSchema.safeParse({ ...event, kind: 'prayer' }).success).toBe(false);
   });
@@ -63,12 +69,26 @@ describe('MaintenanceMessageSchema', () => {
 
 describe('topics', () => {
   it('round-trips telemetry and maintenance topics', () => {
-    expect(parseTopic(telemetryTopic('site-a', 'pump-1'))).toEqual({ siteId: 'site-a', assetId: 'pump-1', kind: 'telemetry' });
-    expect(parseTopic(maintenanceTopic('s', 'a'))).toEqual({ siteId: 's', assetId: 'a', kind: 'maintenance' });
+    expect(parseTopic(telemetryTopic('site-a', 'pump-1'))).toEqual({
+      siteId: 'site-a',
+      assetId: 'pump-1',
+      kind: 'telemetry',
+    });
+    expect(parseTopic(maintenanceTopic('s', 'a'))).toEqual({
+      siteId: 's',
+      assetId: 'a',
+      kind: 'maintenance',
+    });
   });
 
   it('rejects foreign, short, long and wildcard topics', () => {
-    for (const topic of ['dt/s/a/telemetry', 'pdm/s/telemetry', 'pdm/s/a/b/telemetry', 'pdm/+/a/telemetry', 'pdm/s/a/status']) {
+    for (const topic of [
+      'dt/s/a/telemetry',
+      'pdm/s/telemetry',
+      'pdm/s/a/b/telemetry',
+      'pdm/+/a/telemetry',
+      'pdm/s/a/status',
+    ]) {
       expect(parseTopic(topic)).toBeUndefined();
     }
   });

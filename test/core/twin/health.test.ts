@@ -11,7 +11,12 @@ import {
   validateHealthPolicy,
 } from '../../../lambdas/core/twin/health.ts';
 
-const policy: HealthPolicy = { ...defaultHealthPolicy('cycle'), confirmSamples: 2, minDwell: 3, maintenanceSettle: 2 };
+const policy: HealthPolicy = {
+  ...defaultHealthPolicy('cycle'),
+  confirmSamples: 2,
+  minDwell: 3,
+  maintenanceSettle: 2,
+};
 
 function run(risks: number[], p: HealthPolicy = policy) {
   const track = newHealthTrack(0);
@@ -60,14 +65,17 @@ describe('observeRisk', () => {
     const level = (r: number, thresholds: HealthPolicy['enter']) =>
       r >= thresholds.CRITICAL ? 3 : r >= thresholds.WARNING ? 2 : r >= thresholds.WATCH ? 1 : 0;
     fc.assert(
-      fc.property(fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 60 }), (risks) => {
-        const track = newHealthTrack(0);
-        risks.forEach((r, i) => {
-          observeRisk(track, r, i + 1, fast);
-          expect(rank(track.state)).toBeGreaterThanOrEqual(level(r, fast.enter));
-          expect(rank(track.state)).toBeLessThanOrEqual(level(r, fast.exit));
-        });
-      }),
+      fc.property(
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 60 }),
+        (risks) => {
+          const track = newHealthTrack(0);
+          risks.forEach((r, i) => {
+            observeRisk(track, r, i + 1, fast);
+            expect(rank(track.state)).toBeGreaterThanOrEqual(level(r, fast.enter));
+            expect(rank(track.state)).toBeLessThanOrEqual(level(r, fast.exit));
+          });
+        },
+      ),
     );
   });
 });
@@ -103,9 +111,13 @@ describe('validateHealthPolicy', () => {
     expect(() => validateHealthPolicy({ ...base, exit: { ...base.exit, WARNING: 0.8 } })).toThrow(
       /exit.WARNING=0.8 must be in \[0, enter.WARNING=0.7\]/,
     );
-    expect(() => validateHealthPolicy({ ...base, enter: { ...base.enter, WARNING: 0.4 }, exit: { ...base.exit, WARNING: 0.3 } })).toThrow(
-      InvalidHealthPolicyError,
-    );
+    expect(() =>
+      validateHealthPolicy({
+        ...base,
+        enter: { ...base.enter, WARNING: 0.4 },
+        exit: { ...base.exit, WARNING: 0.3 },
+      }),
+    ).toThrow(InvalidHealthPolicyError);
     expect(() => validateHealthPolicy({ ...base, confirmSamples: 0 })).toThrow(/confirmSamples/);
   });
 });

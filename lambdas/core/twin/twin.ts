@@ -1,0 +1,486 @@
+/**
+ * The digital twin of one asset and the pure functions that fold a batch of clean input into it.
+ *
+ * Applying a batch happens in two phases so that model scoring, which is remote and batched (one
+ * SageMaker request per Lambda invocation), sits between them:
+ *   1. `prepareBatch`: screening (cross-message duplicates, late samples, flatlines), the streaming
+ *      feature engine and the anomaly score, sample by sample in arrival order. Yields one feature row
+ *      per accepted sample.
+ *   2. `completeBatch`: given the predictions for those rows, folds risk into the asset and component
+ *      health state machines and derives alert events.
+ * Both phases are folds over the input in arrival order, so any split of the same input into batches
+ * gives the same twin (apart from `version`, the write counter), and a replayed batch changes nothing.
+ */
+import type {
+  AlertLedger,
+  AlertPolicy,
+  ContributingSensor,
+  TwinHealthChangedDetail,
+} from '../alerts/policy.ts';
+import { ALERT_DETAIL_VERSION, estimateCostAvoided, severityOf, shouldEmit } from '../alerts/policy.ts';
+import type { AnomalyBaseline, AnomalyResult, AnomalyState } from '../anomaly/index.ts';
+import { createAnomalyState, scoreAnomaly, topContributors } from '../anomaly/index.ts';
+import type { AssetInfo, AssetModel } from '../catalog/types.ts';
+import type { SampleCounts, ScreenState } from '../cleaning/index.ts';
+import { screenSamples } from '../cleaning/index.ts';
+import type { QuarantineRecord } from '../cleaning/reasons.ts';
+import type { MaintenanceKind } from '../contract/telemetry.ts';
+import type { FeatureState } from '../features/index.ts';
+import { createFeatureState, featureVector, updateFeatureState } from '../features/index.ts';
+import type { CleanSample, MaintenanceEvent } from '../types.ts';
+import type { HealthChange, HealthPolicy, HealthState, HealthTrack } from './health.ts';
+import { enterMaintenance, newHealthTrack, observeRisk, severityRank } from './health.ts';
+
+export const TWIN_SCHEMA_VERSION = 1;
+/** Transitions kept on the twin for the dashboard; older ones live in the alert archive. */
+export const TWIN_HISTORY_LIMIT = 20;
+
+export interface ComponentTwin {
+  health: HealthTrack;
+  risk: number;
+  lastMaintenance: { ts: number; t: number; kind: MaintenanceKind } | null;
+}
+
+export type ScoredBy = 'endpoint' | 'fallback' | 'in-process' | 'none';
+
+export interface TwinScores {
+  ts: number;
+  seq: number;
+  anomaly: number;
+  risk: number;
+  failureProbability: number | null;
+  rul: number | null;
+  scoredBy: ScoredBy;
+  topContributors: ContributingSensor[];
+}
+
+export interface TwinTransition {
+  at: number;
+  seq: number | null;
+  scope: 'asset' | 'component';
+  component?: string;
+  from: HealthState;
+  to: HealthState;
+}
+
+/** The DynamoDB twin item (pk `assetId`), plain JSON. */
+export interface Twin {
+  schemaVersion: typeof TWIN_SCHEMA_VERSION;
+  assetId: string;
+  siteId: string;
+  modelId: string;
+  /** Write counter for optimistic locking; not part of the logical state. */
+  version: number;
+  /** Highest applied `seq`, -1 before the first sample. */
+  lastSeq: number;
+  /** Clock time (ms or cycle) of the first and of the latest sample by clock. */
+  firstT: number | null;
+  lastT: number | null;
+  samples: number;
+  /** Anomaly score of the last applied sample in arrival order: the next sample's `anomaly_prev` feature. */
+  lastAnomaly: number | null;
+  latest: { ts: number; seq: number; readings: Record<string, number> } | null;
+  screen: ScreenState | null;
+  features: FeatureState;
+  anomaly: AnomalyState;
+  scores: TwinScores | null;
+  health: HealthTrack;
+  components: Record<string, ComponentTwin>;
+  alertLedger: AlertLedger;
+  history: TwinTransition[];
+}
+
+export function newTwin(asset: AssetInfo, model: AssetModel, baseline: AnomalyBaseline): Twin {
+  const components: Record<string, ComponentTwin> = {};
+  for (const name of Object.keys(model.components)) {
+    components[name] = { health: newHealthTrack(0), risk: 0, lastMaintenance: null };
+  }
+  return {
+    schemaVersion: TWIN_SCHEMA_VERSION,
+    assetId: asset.assetId,
+    siteId: asset.siteId,
+    modelId: model.id,
+    version: 0,
+    lastSeq: -1,
+    firstT: null,
+    lastT: null,
+    samples: 0,
+    lastAnomaly: null,
+    latest: null,
+    screen: null,
+    features: createFeatureState(model),
+    anomaly: createAnomalyState(baseline),
+    scores: null,
+    health: newHealthTrack(0),
+    components,
+    alertLedger: {},
+    history: [],
+  };
+}
+
+/** The clock a sample lives on: epoch ms for time models, the cycle number (its seq) for cycle models. */
+export function clockOf(model: AssetModel, sample: Pick<CleanSample, 'ts' | 'seq'>): number {
+  return model.clock === 'cycle' ? sample.seq : sample.ts;
+}
+
+export type TwinInput =
+  | { readonly kind: 'sample'; readonly sample: CleanSample }
+  | { readonly kind: 'maintenance'; readonly event: MaintenanceEvent };
+
+export interface FeatureRow {
+  readonly seq: number;
+  readonly ts: number;
+  readonly t: number;
+  readonly vector: Float64Array;
+  readonly anomaly: AnomalyResult;
+}
+
+type Step =
+  | { kind: 'row'; row: FeatureRow }
+  | { kind: 'maintenance'; event: MaintenanceEvent; t: number; components: string[] };
+
+export interface PreparedBatch {
+  readonly twin: Twin;
+  readonly rows: readonly FeatureRow[];
+  /** Samples screening quarantined (duplicates across messages, late samples, flatlines). */
+  readonly quarantine: readonly QuarantineRecord[];
+  /** Screening's own accounting: accepted + quarantined = samples given, per sample and per reading. */
+  readonly screenCounts: SampleCounts;
+  /** Whether anything but the alert-free screening bookkeeping changed; false for a replayed batch. */
+  readonly changed: boolean;
+  /** Maintenance events already applied earlier (same or older timestamp): ignored, idempotently. */
+  readonly ignoredMaintenance: number;
+  readonly steps: readonly Step[];
+  /** The row of the sample with the highest new seq: it sets the twin's displayed scores. */
+  readonly latestRow: FeatureRow | null;
+}
+
+export interface TwinContext {
+  readonly asset: AssetInfo;
+  readonly model: AssetModel;
+  readonly baseline: AnomalyBaseline;
+  readonly attributes?: Readonly<Record<string, string | number>>;
+  /**
+   * Materialise a feature vector per accepted sample. Only model scoring reads vectors; without a model
+   * the feature state is still maintained, and rows carry an empty vector.
+   * @default true
+   */
+  readonly vectors?: boolean;
+}
+
+const NO_VECTOR = new Float64Array(0);
+
+function maintenanceContext(twin: Twin): Record<string, number | null> {
+  const out: Record<string, number | null> = {};
+  for (const [name, c] of Object.entries(twin.components)) out[name] = c.lastMaintenance?.t ?? null;
+  return out;
+}
+
+/** Phase 1: screening, features and anomaly. Does not modify `current`. */
+export function prepareBatch(
+  current: Twin | undefined,
+  inputs: readonly TwinInput[],
+  ctx: TwinContext,
+): PreparedBatch {
+  const { model } = ctx;
+  // The twin is plain JSON by contract (it is a DynamoDB item); a JSON round trip copies it faster than
+  // structuredClone does.
+  const twin: Twin = current
+    ? (JSON.parse(JSON.stringify(current)) as Twin)
+    : newTwin(ctx.asset, model, ctx.baseline);
+  const samples: CleanSample[] = [];
+  for (const input of inputs) if (input.kind === 'sample') samples.push(input.sample);
+  const screened = screenSamples(twin.screen ?? undefined, samples, model);
+  const previousScreen = twin.screen;
+  twin.screen = screened.state;
+  const accepted = new Set(screened.accepted);
+  const attributes = { ...model.attributes, ...ctx.asset.attributes, ...ctx.attributes };
+  const wantVectors = ctx.vectors !== false;
+  const steps: Step[] = [];
+  const rows: FeatureRow[] = [];
+  let ignoredMaintenance = 0;
+  let lastMaintenance = maintenanceContext(twin);
+  let previousAnomaly = twin.lastAnomaly;
+  let latest: CleanSample | null = null;
+  let latestRow: FeatureRow | null = null;
+  for (const input of inputs) {
+    if (input.kind === 'maintenance') {
+      const step = applyMaintenance(twin, model, input.event);
+      if (step) {
+        steps.push(step);
+        lastMaintenance = maintenanceContext(twin);
+      } else ignoredMaintenance += 1;
+      continue;
+    }
+    const sample = input.sample;
+    if (!accepted.has(sample)) continue;
+    const t = clockOf(model, sample);
+    updateFeatureState(twin.features, model, t, sample.readings);
+    const anomaly = scoreAnomaly(ctx.baseline, twin.anomaly, sample.readings);
+    twin.firstT = twin.firstT === null || t < twin.firstT ? t : twin.firstT;
+    twin.lastT = twin.lastT === null || t > twin.lastT ? t : twin.lastT;
+    twin.samples += 1;
+    if (sample.seq > twin.lastSeq) {
+      twin.lastSeq = sample.seq;
+      latest = sample;
+    }
+    const vector = wantVectors
+      ? featureVector(twin.features, model, twin.lastT, {
+          previousAnomaly,
+          lastMaintenance,
+          firstSeen: twin.firstT,
+          attributes,
+        })
+      : NO_VECTOR;
+    previousAnomaly = anomaly.score;
+    const row: FeatureRow = { seq: sample.seq, ts: sample.ts, t, vector, anomaly };
+    if (latest === sample) latestRow = row;
+    rows.push(row);
+    steps.push({ kind: 'row', row });
+  }
+  twin.lastAnomaly = previousAnomaly;
+  if (latest) twin.latest = { ts: latest.ts, seq: latest.seq, readings: { ...latest.readings } };
+  // Only a batch that applied nothing can leave the twin unchanged; then screening bookkeeping decides.
+  const changed =
+    rows.length > 0 || steps.length > 0 || JSON.stringify(screened.state) !== JSON.stringify(previousScreen);
+  return {
+    twin,
+    rows,
+    quarantine: screened.quarantine,
+    screenCounts: screened.counts,
+    changed,
+    ignoredMaintenance,
+    steps,
+    latestRow,
+  };
+}
+
+function applyMaintenance(twin: Twin, model: AssetModel, event: MaintenanceEvent): Step | null {
+  const names = event.component === undefined ? Object.keys(twin.components) : [event.component];
+  // Cycle models have no clock on maintenance messages: the work happens at the current cycle.
+  const t = model.clock === 'cycle' ? (twin.lastT ?? 0) : event.ts;
+  const applied: string[] = [];
+  for (const name of names) {
+    const component = twin.components[name];
+    if (!component) continue;
+    if (component.lastMaintenance !== null && event.ts <= component.lastMaintenance.ts) continue;
+    component.lastMaintenance = { ts: event.ts, t, kind: event.kind };
+    applied.push(name);
+  }
+  return applied.length === 0 ? null : { kind: 'maintenance', event, t, components: applied };
+}
+
+/** What the model scorer returns for one feature row. */
+export interface Prediction {
+  readonly failureProbability: number | null;
+  /** Remaining useful life in clock units. */
+  readonly rul: number | null;
+  /** Per-component failure probability, when the model bundle has component models. */
+  readonly componentFailure?: Readonly<Record<string, number>>;
+  readonly scoredBy: ScoredBy;
+  /** Model-based top contributing features (TreeSHAP), replacing anomaly contributors when present. */
+  readonly topContributors?: readonly ContributingSensor[];
+}
+
+export interface RiskPolicy {
+  /** RUL (clock units) at and below which RUL risk reaches 1; risk falls linearly to 0 at this horizon. */
+  readonly rulHorizon: number;
+}
+
+export function defaultRiskPolicy(clock: 'time' | 'cycle'): RiskPolicy {
+  return { rulHorizon: clock === 'time' ? 14 * 24 * 3_600_000 : 50 };
+}
+
+export interface Policies {
+  readonly health: HealthPolicy;
+  readonly alert: AlertPolicy;
+  readonly risk: RiskPolicy;
+}
+
+export interface CompletedBatch {
+  readonly twin: Twin;
+  readonly transitions: readonly TwinTransition[];
+  readonly alerts: readonly TwinHealthChangedDetail[];
+  /** False when nothing was applied (e.g. a replayed batch): no write is needed. */
+  readonly changed: boolean;
+}
+
+export class PredictionCountError extends Error {
+  constructor(expected: number, got: number) {
+    super(`expected ${expected} predictions (one per feature row), got ${got}`);
+    this.name = 'PredictionCountError';
+  }
+}
+
+// biome-ignore lint/complexity/useMathMinMax: Math.max(NaN, 0) is NaN; a missing score must count as 0 risk.
+const clamp01 = (x: number) => (x > 1 ? 1 : x > 0 ? x : 0);
+
+/** Phase 2: folds predictions into health, transitions and alerts. */
+export function completeBatch(
+  prepared: PreparedBatch,
+  predictions: readonly (Prediction | null)[],
+  ctx: TwinContext,
+  policies: Policies,
+): CompletedBatch {
+  if (predictions.length !== prepared.rows.length) {
+    throw new PredictionCountError(prepared.rows.length, predictions.length);
+  }
+  const { model } = ctx;
+  const twin = prepared.twin;
+  const transitions: TwinTransition[] = [];
+  const alerts: TwinHealthChangedDetail[] = [];
+  const rowIndex = new Map(prepared.rows.map((r, i) => [r, i]));
+  const record = (
+    change: HealthChange,
+    scope: 'asset' | 'component',
+    component: string | undefined,
+    seq: number | null,
+  ) => {
+    const transition: TwinTransition = { at: change.at, seq, scope, from: change.from, to: change.to };
+    if (component !== undefined) transition.component = component;
+    transitions.push(transition);
+    return transition;
+  };
+  for (const step of prepared.steps) {
+    if (step.kind === 'maintenance') {
+      for (const name of step.components) {
+        const component = twin.components[name];
+        if (!component) continue;
+        const change = enterMaintenance(component.health, step.t, policies.health);
+        if (change) {
+          const tr = record(change, 'component', name, null);
+          maybeAlert(tr, step.event.ts, -1, null);
+        }
+      }
+      if (step.event.component === undefined) {
+        const change = enterMaintenance(twin.health, step.t, policies.health);
+        if (change) maybeAlert(record(change, 'asset', undefined, null), step.event.ts, -1, null);
+      }
+      continue;
+    }
+    const row = step.row;
+    const prediction = predictions[rowIndex.get(row) ?? -1] ?? null;
+    const pFail = prediction?.failureProbability ?? null;
+    const rul = prediction?.rul ?? null;
+    const rulRisk = rul === null ? 0 : clamp01(1 - rul / policies.risk.rulHorizon);
+    const attributed = attributeToComponents(model, row.anomaly);
+    let worstComponentRisk = 0;
+    for (const [name, component] of Object.entries(twin.components)) {
+      component.risk = clamp01(Math.max(prediction?.componentFailure?.[name] ?? 0, attributed[name] ?? 0));
+      if (component.risk > worstComponentRisk) worstComponentRisk = component.risk;
+      for (const change of observeRisk(component.health, component.risk, row.t, policies.health)) {
+        maybeAlert(record(change, 'component', name, row.seq), row.ts, row.seq, row);
+      }
+    }
+    const risk = clamp01(Math.max(row.anomaly.score, pFail ?? 0, rulRisk, worstComponentRisk));
+    const newest = row === prepared.latestRow;
+    const changes = observeRisk(twin.health, risk, row.t, policies.health);
+    if (!newest && changes.length === 0) continue;
+    const scores: TwinScores = {
+      ts: row.ts,
+      seq: row.seq,
+      anomaly: row.anomaly.score,
+      risk,
+      failureProbability: pFail,
+      rul,
+      scoredBy: prediction?.scoredBy ?? 'none',
+      topContributors: prediction?.topContributors
+        ? [...prediction.topContributors]
+        : topContributors(row.anomaly, 3),
+    };
+    if (newest) twin.scores = scores;
+    for (const change of changes)
+      maybeAlert(record(change, 'asset', undefined, row.seq), row.ts, row.seq, row, scores);
+  }
+  twin.history = [...twin.history, ...transitions].slice(-TWIN_HISTORY_LIMIT);
+  const changed = prepared.changed;
+  if (changed) twin.version += 1;
+  return { twin, transitions, alerts, changed };
+
+  function maybeAlert(
+    tr: TwinTransition,
+    ts: number,
+    seq: number,
+    row: FeatureRow | null,
+    assetScores?: TwinScores,
+  ): void {
+    const scopeKey = tr.scope === 'asset' ? 'asset' : `component:${tr.component}`;
+    if (!shouldEmit(twin.alertLedger, scopeKey, tr.to, tr.at, policies.alert)) return;
+    const scores = assetScores ?? twin.scores;
+    const risk =
+      tr.scope === 'component' && tr.component !== undefined
+        ? (twin.components[tr.component]?.risk ?? 0)
+        : (scores?.risk ?? 0);
+    const failureProbability = scores?.failureProbability ?? null;
+    const rul = scores?.rul ?? null;
+    const detail: TwinHealthChangedDetail = {
+      version: ALERT_DETAIL_VERSION,
+      alertId: `${twin.assetId}:${scopeKey}:${seq}:${tr.from}>${tr.to}`,
+      assetId: twin.assetId,
+      siteId: twin.siteId,
+      assetModel: twin.modelId,
+      scope: tr.scope,
+      ...(tr.component !== undefined ? { component: tr.component } : {}),
+      from: tr.from,
+      to: tr.to,
+      severity: severityOf(tr.to),
+      at: new Date(ts).toISOString(),
+      seq,
+      scores: {
+        risk,
+        anomaly: row?.anomaly.score ?? scores?.anomaly ?? 0,
+        failureProbability,
+        rul,
+        rulUnit: model.clock === 'cycle' ? 'cycles' : 'hours',
+      },
+      topContributors: row ? componentContributors(model, row, tr.component) : [],
+      estimatedCostAvoidedUsd:
+        severityRank(tr.to) >= severityRank('WARNING')
+          ? estimateCostAvoided(policies.alert, { failureProbability: failureProbability ?? risk, rul })
+          : 0,
+    };
+    if (detail.scores.rul !== null && model.clock === 'time') {
+      (detail.scores as { rul: number | null }).rul = Math.round((detail.scores.rul / 3_600_000) * 10) / 10;
+    }
+    alerts.push(detail);
+  }
+}
+
+/**
+ * Attributes the asset's calibrated anomaly score to components by root cause: each component's share
+ * is the sum of its sensors' contributions, and the component with the largest share carries the full
+ * score, the others in proportion. Taking each sensor's own score instead would be a maximum over many
+ * noisy tests: with 14 sensors, some sensor is "anomalous" in a healthy engine every few samples.
+ */
+export function attributeToComponents(model: AssetModel, anomaly: AnomalyResult): Record<string, number> {
+  const shares: Record<string, number> = {};
+  let top = 0;
+  const contributions = anomaly.contributions;
+  for (const sensor in contributions) {
+    const share = contributions[sensor]!;
+    if (share === 0) continue;
+    const components = model.sensors[sensor]?.components;
+    if (!components) continue;
+    for (let i = 0; i < components.length; i++) {
+      const component = components[i]!;
+      const total = (shares[component] ?? 0) + share;
+      shares[component] = total;
+      if (total > top) top = total;
+    }
+  }
+  for (const component in shares)
+    shares[component] = top > 0 ? (anomaly.score * shares[component]!) / top : 0;
+  return shares;
+}
+
+function componentContributors(model: AssetModel, row: FeatureRow, component: string | undefined) {
+  const top = topContributors(row.anomaly, 3);
+  if (component === undefined) return top;
+  return top.filter((c) => model.sensors[c.sensor]?.components.includes(component));
+}
+
+/** The twin as logical state: everything but the write counter. Used to compare replays and splits. */
+export function logicalState(twin: Twin): Omit<Twin, 'version'> {
+  const { version: _version, ...rest } = twin;
+  return rest;
+}
