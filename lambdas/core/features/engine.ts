@@ -343,7 +343,7 @@ export function featureVector(
       k += 5;
     }
   }
-  k = writeContext(layout, model, now, ctx, state.n, v, k);
+  writeContext(layout, model, now, ctx, state.n, v, k);
   return v;
 }
 

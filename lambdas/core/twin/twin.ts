@@ -312,7 +312,7 @@ export class PredictionCountError extends Error {
   }
 }
 
-// biome-ignore lint/complexity/useMathMinMax: Math.max(NaN, 0) is NaN; a missing score must count as 0 risk.
+// Not Math.max(x, 0): that is NaN for NaN, and a missing score must count as no risk.
 const clamp01 = (x: number) => (x > 1 ? 1 : x > 0 ? x : 0);
 
 /** Phase 2: folds predictions into health, transitions and alerts. */
