@@ -81,9 +81,9 @@ export function runDemo(options: DemoOptions): DemoSummary {
     }
     if (options.verbose) {
       for (const t of result.transitions) {
-        if (t.scope === 'asset' && (t.to === 'MAINTENANCE' || t.from === 'MAINTENANCE')) {
-          options.log(`${new Date(sim.now).toISOString()}  ${t.assetId.padEnd(31)} ${t.from} → ${t.to}`);
-        }
+        if (t.to !== 'MAINTENANCE') continue;
+        const who = t.scope === 'component' ? `${t.assetId}/${t.component}` : t.assetId;
+        options.log(`${new Date(sim.now).toISOString()}  MAINT ${'replaced'.padEnd(9)} ${who.padEnd(22)} ${t.from} → MAINTENANCE`);
       }
     }
   }
