@@ -51,7 +51,7 @@ export function defaultAlertPolicy(
 }
 
 export interface CostInputs {
-  /** Probability of failure within the model horizon; falls back to the risk score when no model ran. */
+  /** Probability of failure: the larger of the model's failure probability and the risk that raised the alert. */
   readonly failureProbability: number;
   /** Remaining useful life in clock units, when a model estimates it. */
   readonly rul: number | null;

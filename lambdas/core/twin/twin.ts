@@ -436,7 +436,7 @@ export function completeBatch(
       topContributors: row ? componentContributors(model, row, tr.component) : [],
       estimatedCostAvoidedUsd:
         severityRank(tr.to) >= severityRank('WARNING')
-          ? estimateCostAvoided(policies.alert, { failureProbability: failureProbability ?? risk, rul })
+          ? estimateCostAvoided(policies.alert, { failureProbability: Math.max(failureProbability ?? 0, risk), rul })
           : 0,
     };
     if (detail.scores.rul !== null && model.clock === 'time') {

@@ -174,6 +174,26 @@ describe('twin: maintenance', () => {
 });
 
 describe('completeBatch', () => {
+  it('values an alert by the risk that raised it when the model sees a lower failure probability', () => {
+    const model = getAssetModel('centrifugal-pump');
+    const fleet: FleetAsset[] = [pumpFleet[0]!];
+    const ctx = { asset: fleet[0]!, model, baseline: baselineFor(model) };
+    const inputs = stream(fleet, 150).map((m, i) => {
+      const p = JSON.parse(m.payload as string);
+      return { kind: 'sample' as const, sample: { assetId: p.assetId, siteId: 'site-a', modelId: model.id, ts: p.ts, seq: p.seq, readings: p.readings, receivedAt: m.receivedAt, messageId: String(i) } };
+    });
+    const prepared = prepareBatch(undefined, inputs, ctx);
+    const quiet = prepared.rows.map(() => ({ failureProbability: 0.001, rul: null, scoredBy: 'in-process' as const }));
+
+    const done = completeBatch(prepared, quiet, ctx, defaultPolicies(model));
+
+    const critical = done.alerts.find((a) => a.scope === 'asset' && a.to === 'CRITICAL')!;
+    // (24 h − 4 h) × $2,000/h × risk, not × 0.001.
+    expect(critical.estimatedCostAvoidedUsd).toBeCloseTo(critical.scores.risk * 20 * 2_000, 0);
+    expect(critical.scores.failureProbability).toBe(0.001);
+  });
+
+
   it('refuses a prediction list that does not match the feature rows', () => {
     const model = getAssetModel('centrifugal-pump');
     const ctx = { asset: pumpFleet[1]!, model, baseline: baselineFor(model) };
