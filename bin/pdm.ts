@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { contractJsonSchemas } from '../lambdas/core/contract/telemetry.ts';
+import { registerModelCommands } from '../ml/cli/index.ts';
 
 const program = new Command('pdm').description(
   'Predictive-maintenance digital twin: local runtime and tools',
@@ -49,6 +50,7 @@ program
   .option('--seed <n>', 'simulation seed', positiveInt, 1)
   .option('--samples-per-message <n>', 'samples a device batches into one message', positiveInt, 1)
   .option('--fault-rate <p>', 'share of damaged messages', probability, 0.02)
+  .option('--no-models', 'score anomaly only, without the model bundle in layers/model')
   .option('--json', 'print one JSON summary at the end instead of the live log')
   .action(async (opts) => {
     const { runDemo } = await import('../local/demo.ts');
@@ -61,6 +63,7 @@ program
       seed: opts.seed,
       samplesPerMessage: opts.samplesPerMessage,
       faultRate: opts.faultRate,
+      models: opts.models,
       verbose: !opts.json,
       log,
     });
@@ -102,5 +105,7 @@ program
     });
     process.stdout.write(opts.json ? `${JSON.stringify(result)}\n` : `${formatCoreBench(result)}\n`);
   });
+
+registerModelCommands(program);
 
 await program.parseAsync(process.argv);

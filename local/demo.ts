@@ -5,6 +5,8 @@
  */
 
 import { createFleet, FleetSimulator, fleetLookup } from '../devices/fleet.ts';
+import { createBundleScorer } from '../lambdas/core/model/scorer.ts';
+import { readBundle } from '../ml/bundle/read.ts';
 import { DEFAULT_BASELINES } from '../lambdas/core/anomaly/index.ts';
 import type { AssetModel } from '../lambdas/core/catalog/types.ts';
 import type { Counts } from '../lambdas/core/cleaning/index.ts';
@@ -19,6 +21,8 @@ export interface DemoOptions {
   readonly seed: number;
   readonly samplesPerMessage: number;
   readonly faultRate: number;
+  /** Score with the model bundle in layers/model (failure probability, RUL, TreeSHAP contributors). */
+  readonly models: boolean;
   /** Print each transition and alert as it happens. */
   readonly verbose: boolean;
   readonly log: (line: string) => void;
@@ -49,6 +53,7 @@ export function runDemo(options: DemoOptions): DemoSummary {
     faultRate: options.faultRate,
   });
   const lookupAsset = fleetLookup(fleet);
+  const scorer = options.models ? createBundleScorer(readBundle()) : undefined;
   const twins = new Map<string, Twin>();
   let counts = emptyCounts();
   const byReason: Record<string, number> = {};
@@ -63,7 +68,7 @@ export function runDemo(options: DemoOptions): DemoSummary {
       messageId: String(++messageNo),
       receivedAt,
     }));
-    const result = processMessages(batch, twins, { lookupAsset, baselineFor });
+    const result = processMessages(batch, twins, { lookupAsset, baselineFor, ...(scorer ? { scorer } : {}) });
     for (const [id, twin] of result.twins) twins.set(id, twin);
     counts = addCounts(counts, result.counts);
     for (const q of result.quarantine) byReason[q.reason] = (byReason[q.reason] ?? 0) + 1;

@@ -1,0 +1,4 @@
+export { type GatedArtifact, gateArtifact } from './gate.ts';
+export { dataHasher, sha256Hex } from './hash.ts';
+export { DEFAULT_BUNDLE_DIR, readBundle } from './read.ts';
+export { type WriteBundleOptions, writeBundle } from './write.ts';

@@ -1,0 +1,81 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { getAssetModel } from '../../../lambdas/core/catalog/index.ts';
+import { loadXgboostModel, predict } from '../../../lambdas/core/model/index.ts';
+import { createBundleScorer } from '../../../lambdas/core/model/scorer.ts';
+import type { Twin } from '../../../lambdas/core/twin/twin.ts';
+import { gateArtifact } from '../../../ml/bundle/gate.ts';
+import { DEFAULT_BUNDLE_DIR, readBundle } from '../../../ml/bundle/read.ts';
+import { replayFeatures } from '../../../ml/features/replay.ts';
+import { pumpFleet, simulatePumps } from '../../../ml/train/pump.ts';
+import { fixturePredictors } from './fixtures.ts';
+
+function sizeOf(dir: string): number {
+  return readdirSync(dir).reduce((s, name) => {
+    const p = join(dir, name);
+    return s + (statSync(p).isDirectory() ? sizeOf(p) : statSync(p).size);
+  }, 0);
+}
+
+describe('the default bundle (layers/model)', () => {
+  it('loads, verifies every sha256 and stays under 5 MB', () => {
+    const bundle = readBundle(DEFAULT_BUNDLE_DIR);
+
+    expect(bundle.models.get('centrifugal-pump')?.failure).not.toBeNull();
+    expect(bundle.models.get('centrifugal-pump')?.rul).not.toBeNull();
+    expect(sizeOf(DEFAULT_BUNDLE_DIR)).toBeLessThan(5 * 1024 * 1024);
+  });
+
+  it('scores a freshly simulated pump: high risk and a short RUL hours before failure, low when healthy', () => {
+    const bundle = readBundle(DEFAULT_BUNDLE_DIR);
+    const pump = getAssetModel('centrifugal-pump');
+    const fleet = pumpFleet(1, 99); // a seed the bundle was not trained on
+    const { events, failAt } = simulatePumps(fleet, 99);
+    const { rows } = replayFeatures(pump, fleet[0]!, events.get(fleet[0]!.assetId)!);
+    const fail = failAt.get(fleet[0]!.assetId)!;
+    const late = rows.filter((r) => r.t < fail && fail - r.t <= 6 * 3_600_000);
+    const healthy = rows.filter((r) => r.t < fail && fail - r.t >= 9 * 86_400_000);
+
+    const scorer = createBundleScorer(bundle);
+    const pLate = scorer(pump, {} as Twin, late);
+    const pHealthy = scorer(pump, {} as Twin, healthy);
+
+    const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+    expect(late.length).toBeGreaterThan(10);
+    expect(healthy.length).toBeGreaterThan(10);
+    expect(mean(pLate.map((p) => p!.failureProbability!))).toBeGreaterThan(0.8);
+    expect(mean(pHealthy.map((p) => p!.failureProbability!))).toBeLessThan(0.1);
+    expect(mean(pLate.map((p) => p!.rul!))).toBeLessThan(mean(pHealthy.map((p) => p!.rul!)));
+    const explained = pLate.filter((p) => p!.topContributors);
+    expect(explained.length).toBeGreaterThan(0);
+    for (const p of explained) expect(Object.keys(pump.sensors)).toContain(p!.topContributors![0]!.sensor);
+  });
+});
+
+describe('gateArtifact', () => {
+  const json = fixturePredictors().predictors[0]!.modelJson;
+
+  it('rewrites a one-element base_score array to the scalar form and scores the same', () => {
+    const arrayForm = json.replace(/"base_score":"([^"]+)"/, '"base_score":"[$1]"');
+
+    const gated = gateArtifact(arrayForm);
+
+    expect(arrayForm).not.toBe(json);
+    expect(gated.rewroteBaseScore).toBe(true);
+    expect(gated.bytes).toBe(json);
+    const row = [11, 9, Number.NaN, 3, 1, 0.5];
+    expect(predict(loadXgboostModel(gated.bytes), row)).toBe(predict(loadXgboostModel(json), row));
+  });
+
+  it('passes a scalar base_score through untouched', () => {
+    const gated = gateArtifact(json);
+
+    expect(gated.rewroteBaseScore).toBe(false);
+    expect(gated.bytes).toBe(json);
+  });
+
+  it('refuses a legacy binary model', () => {
+    expect(() => gateArtifact(new TextEncoder().encode('binf\u0000\u0000\u0000'))).toThrow(/legacy|binf/i);
+  });
+});
