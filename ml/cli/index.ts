@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { register as registerEvaluateAi4i } from './evaluate-ai4i.ts';
 import { register as registerEvaluateAzure } from './evaluate-azure.ts';
+import { register as registerEvaluateCmapss } from './evaluate-cmapss.ts';
 import { register as registerScore } from './score.ts';
 import { register as registerTrain } from './train.ts';
 
@@ -11,6 +12,7 @@ export function registerModelCommands(program: Command): void {
   const evaluate = program
     .command('evaluate')
     .description('evaluate the models on public benchmark data sets (C-MAPSS, AI4I 2020, Azure PdM)');
+  registerEvaluateCmapss(evaluate);
   registerEvaluateAi4i(evaluate);
   registerEvaluateAzure(evaluate);
 }

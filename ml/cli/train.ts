@@ -17,7 +17,7 @@ function seedArg(value: string): number {
 export function register(program: Command): void {
   program
     .command('train')
-    .description('train the predictors (simulated pumps; C-MAPSS and Azure PdM when their trainers exist) and write the model bundle')
+    .description('train the predictors (pumps: simulated; turbofan: C-MAPSS FD001; industrial machine: Azure PdM) and write the model bundle')
     .option('--data-dir <dir>', 'benchmark data root', join(ROOT, '..', 'shared', 'data'))
     .option('--out <dir>', 'bundle directory', join(ROOT, 'layers', 'model'))
     .option('--seed <n>', 'seed of simulation, splits and samplers', seedArg, 1)

@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { trainIndustrialMachinePredictors } from './industrial-machine.ts';
 import { trainPumpPredictors } from './pump.ts';
+import { trainTurbofanPredictors } from './turbofan.ts';
 import type { AssetModelPredictors } from './types.ts';
 
 export type { AssetModelPredictors, PredictorArtifact, PredictorKind } from './types.ts';
@@ -30,7 +31,7 @@ interface TrainerContext {
 /** One entry per asset model; a new trainer is one line here. */
 export const TRAINERS: readonly { readonly modelId: string; readonly train: (c: TrainerContext) => AssetModelPredictors }[] = [
   { modelId: 'centrifugal-pump', train: ({ seed, log }) => trainPumpPredictors({ seed, log }) },
-  // { modelId: 'turbofan', train: ({ dataDir, seed }) => trainTurbofanPredictors({ dataDir, seed }) },
+  { modelId: 'turbofan', train: ({ dataDir, seed }) => trainTurbofanPredictors({ dataDir: join(dataDir, 'cmapss'), seed }) },
   {
     modelId: 'industrial-machine',
     train: ({ dataDir, seed }) => trainIndustrialMachinePredictors({ dataDir: join(dataDir, 'azure_pdm'), seed }),
