@@ -4,6 +4,8 @@
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { evaluateCmapss } from '../evaluate/cmapss.ts';
+import { cmapssReport } from '../report/builders.ts';
+import { writeReport } from '../report/render.ts';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -24,7 +26,8 @@ export function register(evaluate: Command): void {
     .option('--rul <file>', 'true RUL per test engine', join(dataDir, 'RUL_FD001.txt'))
     .option('--seeds <n>', 'training runs (seeds 1…n)', positiveInt, 5)
     .option('--json', 'print one JSON object instead of a table')
-    .action((opts: { train: string; test: string; rul: string; seeds: number; json?: boolean }) => {
+    .option('--report <dir>', 'also write report.md, report.html and SVG plots (predicted vs true RUL) to this folder')
+    .action((opts: { train: string; test: string; rul: string; seeds: number; json?: boolean; report?: string }) => {
       const out = (line: string): void => {
         process.stdout.write(`${line}\n`);
       };
@@ -36,6 +39,11 @@ export function register(evaluate: Command): void {
         json: opts.json === true,
         log: (line) => process.stderr.write(`${line}\n`),
       });
+      if (opts.report) {
+        const predictions = result.predictions.map((p) => ({ unit: p.unit, true: p.trueCapped, pred: p.pred }));
+        const files = writeReport(opts.report, cmapssReport({ rmse: result.rmse, nasaScore: result.nasaScore, predictions }));
+        process.stderr.write(`report: ${files.html}\n`);
+      }
       if (opts.json) {
         out(JSON.stringify(result));
         return;

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { type CmapssFile, parseCmapss, parseRul } from '../datasets/cmapss.ts';
+import { rmse } from './metrics.ts';
 import {
   CmapssDataError,
   nasaScore,
@@ -86,11 +87,6 @@ function meanSd(a: readonly number[]): { mean: number; sd: number } {
   return { mean: m, sd: Math.sqrt(v) };
 }
 
-function rmse(pred: ArrayLike<number>, truth: readonly number[]): number {
-  let s = 0;
-  for (let i = 0; i < truth.length; i++) s += (pred[i]! - truth[i]!) ** 2;
-  return Math.sqrt(s / truth.length);
-}
 
 /** Dataset label from a test file name: `test_FD003.txt` → `FD003`. */
 export function datasetName(testPath: string): string {

@@ -130,3 +130,26 @@ export function meanSd(values: readonly number[]): MeanSd {
   const v = values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1);
   return { mean, sd: Math.sqrt(v) };
 }
+
+/** Root-mean-square error; NaN for no rows. */
+export function rmse(pred: ArrayLike<number>, truth: ArrayLike<number>): number {
+  if (pred.length !== truth.length) throw new RangeError(`${pred.length} predictions for ${truth.length} truths`);
+  if (pred.length === 0) return Number.NaN;
+  let s = 0;
+  for (let i = 0; i < pred.length; i++) s += (pred[i]! - truth[i]!) ** 2;
+  return Math.sqrt(s / pred.length);
+}
+
+/**
+ * NASA/PHM08 score S = Σ (e^(−d/13) − 1) for d < 0, (e^(d/10) − 1) for d ≥ 0, d = pred − true: late
+ * predictions cost more than early ones. A sum over engines, not a mean.
+ */
+export function nasaScore(pred: ArrayLike<number>, truth: ArrayLike<number>): number {
+  if (pred.length !== truth.length) throw new RangeError(`${pred.length} predictions for ${truth.length} truths`);
+  let s = 0;
+  for (let i = 0; i < pred.length; i++) {
+    const d = pred[i]! - truth[i]!;
+    s += d < 0 ? Math.exp(-d / 13) - 1 : Math.exp(d / 10) - 1;
+  }
+  return s;
+}

@@ -6,6 +6,7 @@
  * docs/cmapss.md for the numbers.
  */
 import { createHash } from 'node:crypto';
+import { nasaScore } from '../evaluate/metrics.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TURBOFAN } from '../../lambdas/core/catalog/models.ts';
@@ -191,15 +192,6 @@ function rmse(pred: ArrayLike<number>, truth: ArrayLike<number>): number {
   return Math.sqrt(s / pred.length);
 }
 
-/** PHM08/NASA score, a sum over engines: late predictions (d = pred − true > 0) cost more. */
-export function nasaScore(pred: ArrayLike<number>, truth: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < pred.length; i++) {
-    const d = pred[i]! - truth[i]!;
-    s += d < 0 ? Math.exp(-d / 13) - 1 : Math.exp(d / 10) - 1;
-  }
-  return s;
-}
 
 /** A trained RUL model and how it was obtained. */
 export interface RulModel {
@@ -498,3 +490,5 @@ export function trainTurbofanPredictors(opts: { dataDir: string; seed?: number }
   };
   return { modelId: TURBOFAN.id, predictors: [rulArtifact, failureArtifact] };
 }
+
+export { nasaScore };
