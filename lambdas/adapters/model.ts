@@ -1,0 +1,53 @@
+/** The model bundle from a directory (the model layer at /opt/model), and the in-process scorer port. */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AssetModel } from '../core/catalog/types.ts';
+import { loadBundle, MANIFEST_FILE, type ModelBundle } from '../core/model/bundle.ts';
+import { type BundleScorerOptions, createBundleScorer } from '../core/model/scorer.ts';
+import type { RowScorer } from '../core/pipeline.ts';
+import type { FeatureRow, Prediction, Twin } from '../core/twin/twin.ts';
+import type { Scorer } from './ports.ts';
+
+const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * Loads `dir/manifest.json` and its model files, verifying each file's sha256. A directory without a
+ * manifest is an empty bundle (every asset model scores null), so a stage without models still runs.
+ */
+export function readBundleDir(dir: string): ModelBundle {
+  const manifestPath = join(dir, MANIFEST_FILE);
+  if (!existsSync(manifestPath)) return { manifest: emptyManifest(), models: new Map() };
+  return loadBundle(readFileSync(manifestPath, 'utf8'), (rel) => new Uint8Array(readFileSync(join(dir, rel))), {
+    sha256,
+  });
+}
+
+function emptyManifest(): ModelBundle['manifest'] {
+  return { schema: 'pdm.model-bundle.v1', createdAt: new Date(0).toISOString(), featureEngineVersion: '', models: {} };
+}
+
+/** Whether the bundle has predictors for an asset model. */
+export function bundleScores(bundle: ModelBundle, model: AssetModel): boolean {
+  return (bundle.models.get(model.id)?.predictors.length ?? 0) > 0;
+}
+
+/** Scores in the Lambda with the core's evaluator (`PDM_SCORING_MODE=in-lambda`). */
+export class InProcessScorer implements Scorer {
+  private readonly rowScorer: RowScorer;
+
+  constructor(
+    private readonly bundle: ModelBundle,
+    options: BundleScorerOptions = {},
+  ) {
+    this.rowScorer = createBundleScorer(bundle, options);
+  }
+
+  async score(model: AssetModel, twin: Twin, rows: readonly FeatureRow[]): Promise<(Prediction | null)[]> {
+    return this.rowScorer(model, twin, rows);
+  }
+
+  scores(model: AssetModel): boolean {
+    return bundleScores(this.bundle, model);
+  }
+}

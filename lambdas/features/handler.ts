@@ -1,0 +1,61 @@
+/**
+ * Lambda entry of the features function (clean stream → twins, scores, alerts). The environment is
+ * parsed and the model bundle loaded once per container, at module scope: a bad bundle or setting
+ * fails the cold start, not a record.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { createAwsClients } from '../adapters/aws/clients.ts';
+import { DynamoAssetRegistry, DynamoTwinStore } from '../adapters/aws/dynamodb.ts';
+import { EventBridgeAlertPublisher } from '../adapters/aws/eventbridge.ts';
+import { S3QuarantineSink } from '../adapters/aws/s3.ts';
+import { SageMakerScorer } from '../adapters/aws/sagemaker.ts';
+import { TimestreamTelemetryStore } from '../adapters/aws/timestream.ts';
+import { InProcessScorer, readBundleDir } from '../adapters/model.ts';
+import { CachedAssetRegistry, NoopTelemetryStore, type Scorer, type TelemetryStore } from '../adapters/ports.ts';
+import { ENV, parseFeatureFunctionEnv } from '../core/config/env.ts';
+import { createHandler } from './app.ts';
+
+export { createHandler } from './app.ts';
+export type { FeatureDeps, FeatureHandler, FeatureSummary } from './app.ts';
+
+const SERVICE = 'pdm-features';
+const env = parseFeatureFunctionEnv(process.env);
+const tracer = new Tracer({ serviceName: SERVICE });
+const logger = new Logger({ serviceName: SERVICE });
+const metrics = new Metrics({ namespace: 'pdm', serviceName: SERVICE });
+const clients = createAwsClients(process.env, (c) => tracer.captureAWSv3Client(c));
+const bundle = readBundleDir(env[ENV.modelDir]);
+
+const scorer: Scorer =
+  env[ENV.scoringMode] === 'endpoint'
+    ? new SageMakerScorer(clients.sagemaker, bundle, {
+        endpoints: env[ENV.endpoints],
+        timeoutMs: env[ENV.endpointTimeoutMs],
+        onFallback: (e) => {
+          metrics.addMetric('EndpointFallback', MetricUnit.Count, 1);
+          logger.warn('endpoint scoring failed; scored in process', { ...e });
+        },
+      })
+    : new InProcessScorer(bundle);
+
+const telemetry: TelemetryStore =
+  env[ENV.telemetryStore] === 'timestream'
+    ? new TimestreamTelemetryStore(clients.timestream, {
+        database: env[ENV.timestreamDatabase]!,
+        featuresTable: env[ENV.timestreamFeaturesTable]!,
+        predictionsTable: env[ENV.timestreamPredictionsTable]!,
+      })
+    : new NoopTelemetryStore();
+
+export const handler = createHandler({
+  registry: new CachedAssetRegistry(new DynamoAssetRegistry(clients.doc, env[ENV.assetTable])),
+  twins: new DynamoTwinStore(clients.doc, env[ENV.twinTable]),
+  scorer,
+  telemetry,
+  quarantine: new S3QuarantineSink(clients.s3, env[ENV.quarantineBucket]),
+  alerts: new EventBridgeAlertPublisher(clients.events, env[ENV.eventBus]),
+  logger,
+  metrics,
+});

@@ -1,0 +1,124 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FallbackEvent, parseValues, SageMakerScorer } from '../../lambdas/adapters/aws/sagemaker.ts';
+import { readBundleDir } from '../../lambdas/adapters/model.ts';
+import { getAssetModel } from '../../lambdas/core/catalog/index.ts';
+import { predict } from '../../lambdas/core/model/predict.ts';
+import { createBundleScorer } from '../../lambdas/core/model/scorer.ts';
+import { local } from './standins.ts';
+import { pumpBatch } from './rows.ts';
+
+// Only the pump's predictors: the shipped bundle is retrained as the project goes, the pump's stay.
+const shipped = readBundleDir('layers/model');
+const pump = getAssetModel('centrifugal-pump');
+const bundle = { manifest: shipped.manifest, models: new Map([[pump.id, shipped.models.get(pump.id)!]]) };
+const prepared = pumpBatch();
+const rows = prepared.rows;
+const calls: { endpoint: string; contentType: string | undefined; lines: number }[] = [];
+let server: Server;
+let port: number;
+
+/**
+ * A SageMaker-protocol endpoint serving the bundle's model files with the core's evaluator, reading
+ * the CSV as the built-in container does (float32 cells, empty = missing).
+ */
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const endpoint = decodeURIComponent(/^\/endpoints\/([^/]+)\/invocations$/.exec(req.url ?? '')?.[1] ?? '');
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+    req.on('end', () => {
+      const lines = body.split('\n');
+      calls.push({ endpoint, contentType: req.headers['content-type'], lines: lines.length });
+      if (endpoint.startsWith('slow')) return; // never answers: the client must time out
+      if (endpoint.startsWith('broken')) {
+        res.writeHead(424, { 'content-type': 'application/json', 'x-amzn-errortype': 'ModelError' });
+        res.end(JSON.stringify({ message: 'model crashed', OriginalStatusCode: 500 }));
+        return;
+      }
+      const predictor = endpoint.endsWith('rul') ? 'rul' : 'failure';
+      const model = bundle.models.get(pump.id)![predictor]!.model;
+      const out = lines.map((line) => predict(model, Float32Array.from(line.split(','), (c) => (c === '' ? Number.NaN : Number(c)))));
+      res.writeHead(200, { 'content-type': 'text/csv' });
+      res.end(out.map(String).join('\n'));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  port = (server.address() as AddressInfo).port;
+});
+afterAll(() => {
+  server.closeAllConnections();
+  server.close();
+});
+
+const scorerFor = (prefix: string, fallbacks: FallbackEvent[], timeoutMs = 2000) =>
+  new SageMakerScorer(new SageMakerRuntimeClient(local(port)), bundle, {
+    endpoints: { 'centrifugal-pump/failure': `${prefix}-failure`, 'centrifugal-pump/rul': `${prefix}-rul` },
+    timeoutMs,
+    onFallback: (e) => fallbacks.push(e),
+  });
+
+const inProcess = createBundleScorer(bundle, { scoredBy: 'fallback' });
+
+describe('SageMakerScorer', () => {
+  it('scores through the endpoints as text/csv and matches the in-process numbers', async () => {
+    const fallbacks: FallbackEvent[] = [];
+    calls.length = 0;
+
+    const out = await scorerFor('ok', fallbacks).score(pump, prepared.twin, rows);
+
+    expect(fallbacks).toEqual([]);
+    expect(calls.map((c) => [c.endpoint, c.contentType, c.lines]).sort()).toEqual([
+      ['ok-failure', 'text/csv', rows.length],
+      ['ok-rul', 'text/csv', rows.length],
+    ]);
+    const reference = inProcess(pump, prepared.twin, rows);
+    expect(out.every((p) => p?.scoredBy === 'endpoint')).toBe(true);
+    expect(out.map((p) => p?.failureProbability)).toEqual(reference.map((p) => p?.failureProbability));
+    expect(out.map((p) => p?.rul)).toEqual(reference.map((p) => p?.rul));
+  });
+
+  it('falls back to the in-process scorer on a ModelError, with identical numbers', async () => {
+    const fallbacks: FallbackEvent[] = [];
+
+    const out = await scorerFor('broken', fallbacks).score(pump, prepared.twin, rows);
+
+    expect(out).toEqual(inProcess(pump, prepared.twin, rows));
+    expect(out.every((p) => p?.scoredBy === 'fallback')).toBe(true);
+    expect(fallbacks).toHaveLength(1);
+    expect(fallbacks[0]).toMatchObject({ modelId: 'centrifugal-pump', errorName: 'ModelError', rows: rows.length });
+  });
+
+  it('falls back when the endpoint does not answer within the timeout', async () => {
+    const fallbacks: FallbackEvent[] = [];
+    const started = performance.now();
+
+    const out = await scorerFor('slow', fallbacks, 150).score(pump, prepared.twin, rows);
+
+    expect(performance.now() - started).toBeLessThan(1500);
+    expect(out).toEqual(inProcess(pump, prepared.twin, rows));
+    expect(fallbacks[0]?.errorName).toBe('EndpointTimeoutError');
+  });
+
+  it('scores null for an asset model the bundle has no predictors for', async () => {
+    const out = await scorerFor('ok', []).score(getAssetModel('turbofan'), prepared.twin, rows.slice(0, 3));
+    expect(out).toEqual([null, null, null]);
+  });
+
+  it('scores in process, marked so, when no predictor of the asset model has an endpoint', async () => {
+    const scorer = new SageMakerScorer(new SageMakerRuntimeClient(local(port)), bundle, { endpoints: {}, timeoutMs: 100 });
+    const out = await scorer.score(pump, prepared.twin, rows);
+    expect(out).toEqual(createBundleScorer(bundle)(pump, prepared.twin, rows));
+    expect(out[0]?.scoredBy).toBe('in-process');
+  });
+});
+
+describe('parseValues', () => {
+  it('reads one float per line and rejects a wrong count or a non-number', () => {
+    expect(Array.from(parseValues('0.5\n1e-3\n', 2))).toEqual([0.5, 0.001]);
+    expect(() => parseValues('0.5', 2)).toThrow('expected 2 values');
+    expect(() => parseValues('0.5\nnope', 2)).toThrow('not a number');
+  });
+});
