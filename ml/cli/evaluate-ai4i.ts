@@ -2,6 +2,8 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { AI4I_DEFAULT_FILE, evaluateAi4i, formatAi4iReport } from '../evaluate/ai4i.ts';
+import { ai4iReport } from '../report/builders.ts';
+import { writeReport } from '../report/render.ts';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -20,15 +22,30 @@ export function register(evaluate: Command): void {
     .option('--no-derived', 'only Type and the 5 numeric columns (no ΔT, power, wear × torque)')
     .option('--no-xgboost', 'skip the xgboost baseline (it needs /usr/bin/python3 with python3-xgboost)')
     .option('--json', 'print one JSON object')
+    .option('--report <dir>', 'also write report.md, report.html and SVG plots (PR and ROC curves) to this folder')
     .action(
-      (opts: { file: string; seed: number; seeds: number; derived: boolean; xgboost: boolean; json?: boolean }) => {
-        const result = evaluateAi4i({
+      (opts: {
+        file: string;
+        seed: number;
+        seeds: number;
+        derived: boolean;
+        xgboost: boolean;
+        json?: boolean;
+        report?: string;
+      }) => {
+        const { testPredictions, ...result } = evaluateAi4i({
           file: opts.file,
           seed: opts.seed,
           seeds: opts.seeds,
           derived: opts.derived,
           xgboost: opts.xgboost,
+          keepTestScores: opts.report !== undefined,
         });
+        if (opts.report && testPredictions) {
+          const series = [{ name: 'ours', scores: testPredictions.ours, labels: testPredictions.labels }];
+          const files = writeReport(opts.report, ai4iReport({ ...result, series }));
+          process.stderr.write(`report: ${files.html}\n`);
+        }
         process.stdout.write(`${opts.json ? JSON.stringify(result) : formatAi4iReport(result)}\n`);
       },
     );

@@ -69,6 +69,8 @@ export interface Ai4iOptions {
   readonly xgboost?: boolean;
   /** Interpreter that has python3-xgboost and python3-sklearn. @default '/usr/bin/python3' */
   readonly python?: string;
+  /** Keep the headline split's test labels and our scores in the result (for PR/ROC plots). @default false */
+  readonly keepTestScores?: boolean;
 }
 
 export interface Ai4iScores {
@@ -113,6 +115,8 @@ export interface Ai4iResult extends Ai4iScores {
     readonly ours: Readonly<Record<'prAuc' | 'rocAuc' | 'f1', MeanSd>>;
     readonly xgboost: Readonly<Record<'prAuc' | 'rocAuc' | 'f1', MeanSd>> | null;
   };
+  /** With `keepTestScores`: the headline split's test labels and our probabilities. */
+  readonly testPredictions?: { readonly labels: readonly number[]; readonly ours: readonly number[] };
 }
 
 /** xgboost (or sklearn) is not importable by the configured interpreter. */
@@ -179,6 +183,7 @@ interface SeedRun {
   readonly ours: Ai4iScores;
   readonly modelJson: string;
   readonly testScores: Float64Array;
+  readonly yTest: Float32Array;
   readonly split: Ai4iSplit;
 }
 
@@ -203,6 +208,7 @@ function runSeed(x: Float32Array, y: Float32Array, names: string[], seed: number
     seed,
     modelJson,
     testScores,
+    yTest,
     split,
     ours: {
       prAuc: averagePrecision(testScores, yTest),
@@ -348,6 +354,9 @@ export function evaluateAi4i(opts: Ai4iOptions = {}): Ai4iResult {
       : null,
     perSeed,
     summary: { seeds, ours: stat((s) => s.ours)!, xgboost: stat((s) => s.xgboost) },
+    ...(opts.keepTestScores
+      ? { testPredictions: { labels: Array.from(headRun.yTest), ours: Array.from(headRun.testScores) } }
+      : {}),
   };
 }
 
