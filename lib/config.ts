@@ -1,0 +1,221 @@
+/**
+ * The stage configuration: one typed object, read once in `bin/app.ts` from the cdk.json context key
+ * `pdm` and validated here. Stacks and constructs receive the parsed object (or parts of it) as props;
+ * nothing under `lib/` reads `process.env`, so a synth is a pure function of this config.
+ */
+import { z } from 'zod';
+
+/** The cdk.json context key that holds the stage configuration. */
+export const CONFIG_CONTEXT_KEY = 'pdm';
+
+export class StageConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StageConfigError';
+  }
+}
+
+/** Retention values CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+const positiveInt = (max: number) => z.number().int().min(1).max(max);
+
+/** Event source mapping tuning shared by both stream consumers. */
+const ConsumerSchema = z
+  .object({
+    /** Records per batch (Kinesis allows 1–10,000). @default 100 */
+    batchSize: positiveInt(10_000).default(100),
+    /** Batching window in seconds (0–300). @default 1 */
+    maxBatchingWindowSeconds: z.number().int().min(0).max(300).default(1),
+    /** Records older than this are sent to the on-failure destination (60–604,800 s). @default 3600 */
+    maxRecordAgeSeconds: z.number().int().min(60).max(604_800).default(3_600),
+    /** Retries of a failing batch, after bisecting (0–10,000). Bounded: never infinite. @default 3 */
+    retryAttempts: z.number().int().min(0).max(10_000).default(3),
+    /** Concurrent batches per shard (1–10). @default 1 */
+    parallelizationFactor: z.number().int().min(1).max(10).default(1),
+  })
+  .strict();
+
+const StreamsSchema = z
+  .discriminatedUnion('mode', [
+    z.object({ mode: z.literal('on-demand') }).strict(),
+    z
+      .object({
+        mode: z.literal('provisioned'),
+        /** Shards of the raw stream. */
+        rawShards: positiveInt(500),
+        /** Shards of the clean stream. */
+        cleanShards: positiveInt(500),
+      })
+      .strict(),
+  ])
+  .default({ mode: 'on-demand' });
+
+const TimestreamSchema = z
+  .object({
+    /** Timestream for LiveAnalytics is closed to new AWS customers (2025-06-20): off by default. @default false */
+    enabled: z.boolean().default(false),
+    /** Memory store retention in hours (1–8766). @default 24 */
+    memoryHours: z.number().int().min(1).max(8_766).default(24),
+    /** Magnetic store retention in days (1–73,000). @default 365 */
+    magneticDays: z.number().int().min(1).max(73_000).default(365),
+  })
+  .strict()
+  .default({ enabled: false, memoryHours: 24, magneticDays: 365 });
+
+const ScoringSchema = z
+  .object({
+    /**
+     * `endpoint`: SageMaker serverless endpoints (the feature function falls back to in-Lambda scoring);
+     * `instance`: SageMaker instance-backed endpoints; `in-lambda`: no endpoint, the layer's models only.
+     * @default 'endpoint'
+     */
+    mode: z.enum(['endpoint', 'instance', 'in-lambda']).default('endpoint'),
+    /** Serverless memory in MB: 1024–6144 in steps of 1024. @default 2048 */
+    serverlessMemoryMb: z
+      .number()
+      .int()
+      .min(1024, 'serverlessMemoryMb must be at least 1024')
+      .max(6144, 'serverlessMemoryMb must be at most 6144')
+      .refine((mb) => mb % 1024 === 0, 'serverlessMemoryMb must be a multiple of 1024')
+      .default(2048),
+    /** Serverless max concurrency per endpoint (1–200). @default 5 */
+    serverlessMaxConcurrency: positiveInt(200).default(5),
+    /** Instance type in `instance` mode. @default 'ml.m5.large' */
+    instanceType: z
+      .string()
+      .regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'instanceType must look like ml.<family>.<size>, e.g. ml.m5.large')
+      .default('ml.m5.large'),
+    /** Instances per endpoint in `instance` mode. @default 1 */
+    instanceCount: positiveInt(10).default(1),
+    /** Timeout of one InvokeEndpoint call before the feature function falls back, in ms (50–60,000). @default 2000 */
+    endpointTimeoutMs: z.number().int().min(50).max(60_000).default(2_000),
+  })
+  .strict()
+  .default({
+    mode: 'endpoint',
+    serverlessMemoryMb: 2048,
+    serverlessMaxConcurrency: 5,
+    instanceType: 'ml.m5.large',
+    instanceCount: 1,
+    endpointTimeoutMs: 2_000,
+  });
+
+const email = z.email('not an email address');
+const sms = z.string().regex(/^\+[1-9]\d{6,14}$/, 'not an E.164 phone number (e.g. +14155550100)');
+const httpsUrl = z.url({ protocol: /^https$/, error: 'not an https:// URL' });
+const sqsArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?$/, 'not an SQS queue ARN');
+
+const SubscriptionsSchema = z
+  .object({
+    emails: z.array(email).default([]),
+    sms: z.array(sms).default([]),
+    https: z.array(httpsUrl).default([]),
+    sqs: z.array(sqsArn).default([]),
+    /** Deliver only events of these sites (SNS payload filter on `detail.siteId`). @default - all sites */
+    siteIds: z.array(z.string().min(1)).min(1).optional(),
+    /** Deliver only events of these asset models (payload filter on `detail.assetModel`). @default - all models */
+    assetModels: z.array(z.string().min(1)).min(1).optional(),
+  })
+  .strict()
+  .default({ emails: [], sms: [], https: [], sqs: [] });
+
+const AlertsSchema = z
+  .object({
+    critical: SubscriptionsSchema,
+    warning: SubscriptionsSchema,
+    /** Operations topic: alarms of the pipeline itself. */
+    ops: SubscriptionsSchema,
+  })
+  .strict()
+  .default({
+    critical: { emails: [], sms: [], https: [], sqs: [] },
+    warning: { emails: [], sms: [], https: [], sqs: [] },
+    ops: { emails: [], sms: [], https: [], sqs: [] },
+  });
+
+const consumerDefaults = {
+  batchSize: 100,
+  maxBatchingWindowSeconds: 1,
+  maxRecordAgeSeconds: 3_600,
+  retryAttempts: 3,
+  parallelizationFactor: 1,
+};
+
+export const StageConfigSchema = z
+  .object({
+    /** Stage name: prefixes stack names and physical names. @default 'dev' */
+    stage: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,11}$/, 'stage must be 1–12 characters: lower-case letters, digits, hyphens, starting with a letter')
+      .default('dev'),
+    /** Target account; unset means the CLI's default (or environment-agnostic). */
+    account: z.string().regex(/^\d{12}$/, 'account must be a 12-digit AWS account id').optional(),
+    /** Target region; bin/ falls back to CDK_DEFAULT_REGION, then us-east-1. */
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'region must look like eu-west-1').optional(),
+    streams: StreamsSchema,
+    /** Consumer of the raw stream (the clean function). */
+    clean: ConsumerSchema.default(consumerDefaults),
+    /** Consumer of the clean stream (the feature function). */
+    features: ConsumerSchema.default(consumerDefaults),
+    timestream: TimestreamSchema,
+    scoring: ScoringSchema,
+    alerts: AlertsSchema,
+    /** CloudWatch Logs retention of functions and the transitions log, in days. @default 30 */
+    logRetentionDays: z
+      .number()
+      .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+        message: `logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
+      })
+      .default(30),
+    /** What `cdk destroy` does to tables, buckets, streams, the key and Timestream. @default 'retain' */
+    dataRemovalPolicy: z.enum(['retain', 'destroy']).default('retain'),
+    /** Days before quarantine and rule-error objects expire. @default 90 */
+    quarantineExpirationDays: positiveInt(3_650).default(90),
+  })
+  .strict();
+
+/** The validated stage configuration. */
+export type StageConfig = z.infer<typeof StageConfigSchema>;
+/** Settings of one stream consumer. */
+export type ConsumerConfig = z.infer<typeof ConsumerSchema>;
+/** Subscriptions of one topic. */
+export type SubscriptionsConfig = z.infer<typeof SubscriptionsSchema>;
+/** Scoring settings. */
+export type ScoringConfig = z.infer<typeof ScoringSchema>;
+
+/**
+ * Parses the raw context value (`undefined` gives the defaults) into a stage config.
+ * @throws StageConfigError naming every bad field with its path under `pdm`.
+ */
+export function parseStageConfig(raw: unknown): StageConfig {
+  const result = StageConfigSchema.safeParse(raw ?? {});
+  if (!result.success) {
+    const problems = result.error.issues
+      .map((issue) => `${[CONFIG_CONTEXT_KEY, ...issue.path.map(String)].join('.')}: ${issue.message}`)
+      .join('; ');
+    throw new StageConfigError(`invalid stage config in cdk.json context "${CONFIG_CONTEXT_KEY}": ${problems}`);
+  }
+  return result.data;
+}
+
+/**
+ * Reads the context value as given on the command line (`-c pdm='{"stage":"prod"}'` arrives as a string)
+ * or in cdk.json (an object).
+ */
+export function readStageConfig(contextValue: unknown): StageConfig {
+  if (typeof contextValue === 'string') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(contextValue);
+    } catch {
+      throw new StageConfigError(`context "${CONFIG_CONTEXT_KEY}" given as a string must be JSON`);
+    }
+    return parseStageConfig(parsed);
+  }
+  return parseStageConfig(contextValue);
+}

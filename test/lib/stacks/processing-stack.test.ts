@@ -1,0 +1,224 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ENV } from '../../../lambdas/core/config/env.ts';
+import { parseStageConfig } from '../../../lib/config.ts';
+import { ContradictoryPropsError } from '../../../lib/constructs/pdm-function.ts';
+import { ProcessingStack, type ProcessingStackProps } from '../../../lib/stacks/processing-stack.ts';
+import { buildTestApp, TEST_ENV } from '../fixtures.ts';
+
+type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
+
+function statementsOf(template: Template, rolePrefix: string): Statement[] {
+  const policies = template.findResources('AWS::IAM::Policy');
+  return Object.entries(policies)
+    .filter(([id]) => id.startsWith(rolePrefix))
+    .flatMap(([, p]) => (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement);
+}
+
+interface FunctionProps {
+  readonly Architectures: string[];
+  readonly Runtime: string;
+  readonly TracingConfig: unknown;
+  readonly Environment: { readonly Variables: Record<string, unknown> };
+  readonly LoggingConfig: { readonly LogGroup?: unknown };
+}
+
+const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+
+describe('ProcessingStack', () => {
+  let template: Template;
+  let timestreamTemplate: Template;
+
+  beforeAll(() => {
+    const { stacks } = buildTestApp({ clean: { batchSize: 250, maxBatchingWindowSeconds: 2, retryAttempts: 5, maxRecordAgeSeconds: 7200 } });
+    template = Template.fromStack(stacks.processing);
+    const withTimestream = buildTestApp({ timestream: { enabled: true }, scoring: { mode: 'in-lambda' } });
+    timestreamTemplate = Template.fromStack(withTimestream.stacks.processing);
+  });
+
+  it('gives both stream consumers all five safeguards and the configured batching', () => {
+    const safeguards = {
+      BisectBatchOnFunctionError: true,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+    };
+
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      ...safeguards,
+      BatchSize: 250,
+      MaximumBatchingWindowInSeconds: 2,
+      MaximumRetryAttempts: 5,
+      MaximumRecordAgeInSeconds: 7200,
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      ...safeguards,
+      BatchSize: 100,
+      MaximumRetryAttempts: 3,
+      MaximumRecordAgeInSeconds: 3600,
+    });
+  });
+
+  it('runs both functions on arm64 with the fixed runtime, tracing, JSON logs and source maps', () => {
+    const functions = template.findResources('AWS::Lambda::Function');
+
+    expect(Object.keys(functions)).toHaveLength(2);
+    for (const fn of Object.values(functions)) {
+      const p = (fn as { Properties: FunctionProps }).Properties;
+      expect(p.Architectures).toEqual(['arm64']);
+      expect(p.Runtime).toMatch(/^nodejs(2[2-9]|[3-9]\d)\.x$/);
+      expect(p.TracingConfig).toEqual({ Mode: 'Active' });
+      expect(p.Environment.Variables['NODE_OPTIONS']).toBe('--enable-source-maps');
+      expect(p.LoggingConfig.LogGroup).toBeDefined();
+    }
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  it('sets exactly the ENV contract names on each function', () => {
+    const contract = new Set<string>(Object.values(ENV));
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')) as Array<{ Properties: { Environment: { Variables: Record<string, unknown> } } }>;
+    const names = functions.map((f) => Object.keys(f.Properties.Environment.Variables).filter((n) => n !== 'NODE_OPTIONS').sort());
+
+    for (const list of names) for (const n of list) expect(contract.has(n)).toBe(true);
+    expect(names).toContainEqual([ENV.assetTable, ENV.cleanStream, ENV.quarantineBucket, ENV.telemetryStore].sort());
+    expect(names).toContainEqual(
+      [ENV.assetTable, ENV.endpointTimeoutMs, ENV.endpoints, ENV.eventBus, ENV.modelDir, ENV.quarantineBucket, ENV.scoringMode, ENV.telemetryStore, ENV.twinTable].sort(),
+    );
+  });
+
+  it('passes the endpoint map and the endpoint scoring mode to the feature function', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          [ENV.scoringMode]: 'endpoint',
+          [ENV.endpoints]: Match.serializedJson(Match.objectLike({ 'centrifugal-pump/failure': 'pdm-dev-centrifugal-pump-failure' })),
+          [ENV.modelDir]: '/opt/model',
+        }),
+      },
+    });
+  });
+
+  it('attaches the model layer to the feature function only', () => {
+    const layers = template.findResources('AWS::Lambda::LayerVersion');
+    const [layerId] = Object.keys(layers);
+
+    expect(Object.keys(layers)).toHaveLength(1);
+    template.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('^Rolling features'), Layers: [{ Ref: layerId }] });
+    template.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('^Validates'), Layers: Match.absent() });
+  });
+
+  it('uses "*" only for actions without resource-level permissions', () => {
+    const wildcard = [...statementsOf(template, 'Clean'), ...statementsOf(template, 'Features'), ...statementsOf(timestreamTemplate, 'Clean'), ...statementsOf(timestreamTemplate, 'Features')].filter(
+      (s) => s.Resource === '*' || (Array.isArray(s.Resource) && s.Resource.includes('*')),
+    );
+
+    expect(wildcard.length).toBeGreaterThan(0);
+    for (const s of wildcard) {
+      for (const a of actionsOf(s)) expect(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'timestream:DescribeEndpoints']).toContain(a);
+    }
+  });
+
+  it('grants InvokeEndpoint on the named endpoints only', () => {
+    const invoke = statementsOf(template, 'Features').filter((s) => actionsOf(s).includes('sagemaker:InvokeEndpoint'));
+
+    expect(invoke).toHaveLength(1);
+    expect(JSON.stringify(invoke[0]!.Resource)).toContain(':endpoint/pdm-dev-centrifugal-pump-failure');
+    expect(JSON.stringify(invoke[0]!.Resource)).not.toContain('endpoint/*');
+  });
+
+  it('scopes Timestream writes to the tables and sets the store names when enabled', () => {
+    const writes = statementsOf(timestreamTemplate, 'Features').filter((s) => actionsOf(s).includes('timestream:WriteRecords'));
+
+    expect(writes).toHaveLength(1);
+    expect(writes[0]!.Resource).toHaveLength(2);
+    timestreamTemplate.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          [ENV.telemetryStore]: 'timestream',
+          [ENV.timestreamDatabase]: 'pdm-dev-twin',
+          [ENV.timestreamTelemetryTable]: 'telemetry',
+        }),
+      },
+    });
+    timestreamTemplate.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ [ENV.scoringMode]: 'in-lambda', [ENV.endpoints]: Match.absent() }) },
+    });
+  });
+
+  it('alarms on each stream iterator age with the stream dimension', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Kinesis',
+      MetricName: 'GetRecords.IteratorAgeMilliseconds',
+      Dimensions: [{ Name: 'StreamName', Value: Match.anyValue() }],
+      AlarmActions: [Match.anyValue()],
+    });
+  });
+});
+
+function errorOf(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('expected an error');
+}
+
+describe('ProcessingStack props', () => {
+  function baseProps(stack: Stack, raw: unknown): ProcessingStackProps {
+    const stream = (id: string) => kinesis.Stream.fromStreamArn(stack, id, `arn:aws:kinesis:eu-west-1:123456789012:stream/${id}`);
+    return {
+      env: TEST_ENV,
+      config: parseStageConfig(raw),
+      rawStream: stream('raw'),
+      cleanStream: stream('clean'),
+      assetsTable: dynamodb.Table.fromTableName(stack, 'A', 'assets'),
+      twinsTable: dynamodb.Table.fromTableName(stack, 'T', 'twins'),
+      quarantineBucket: s3.Bucket.fromBucketName(stack, 'Q', 'quarantine'),
+      bus: events.EventBus.fromEventBusName(stack, 'B', 'bus'),
+      cleanDlq: sqs.Queue.fromQueueArn(stack, 'D1', 'arn:aws:sqs:eu-west-1:123456789012:d1'),
+      featuresDlq: sqs.Queue.fromQueueArn(stack, 'D2', 'arn:aws:sqs:eu-west-1:123456789012:d2'),
+      opsTopic: sns.Topic.fromTopicArn(stack, 'O', 'arn:aws:sns:eu-west-1:123456789012:ops'),
+    };
+  }
+
+  it.each([
+    ['endpoint scoring without endpoints', {}, undefined, /needs the endpoint names/],
+    ['in-lambda scoring with endpoints', { scoring: { mode: 'in-lambda' } }, { 'm/p': 'e' }, /deploys no endpoints/],
+  ])('rejects %s', (_name, raw, endpoints, message) => {
+    const app = new App();
+    const imports = new Stack(app, 'Imports', { env: TEST_ENV });
+
+    const error = errorOf(() => new ProcessingStack(app, 'P', { ...baseProps(imports, raw), endpoints }));
+
+    expect(error).toBeInstanceOf(ContradictoryPropsError);
+    expect(error.message).toMatch(message);
+  });
+
+  it('rejects Timestream enabled without its resources', () => {
+    const app = new App();
+    const imports = new Stack(app, 'Imports', { env: TEST_ENV });
+
+    const create = () => new ProcessingStack(app, 'P', { ...baseProps(imports, { timestream: { enabled: true }, scoring: { mode: 'in-lambda' } }) });
+
+    expect(create).toThrow(/timestream.enabled is true/);
+  });
+
+  it('rejects a record age shorter than the batching window', () => {
+    const app = new App();
+    const imports = new Stack(app, 'Imports', { env: TEST_ENV });
+
+    const create = () =>
+      new ProcessingStack(app, 'P', { ...baseProps(imports, { scoring: { mode: 'in-lambda' }, clean: { maxRecordAgeSeconds: 60, maxBatchingWindowSeconds: 120 } }) });
+
+    expect(create).toThrow(/every record would expire/);
+  });
+});
