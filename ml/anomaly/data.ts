@@ -1,6 +1,8 @@
 /** Loaders for the benchmark data used to fit and evaluate anomaly baselines (read-only, under ../shared/data). */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { parseFailures, parseTelemetry } from '../datasets/azure.ts';
+import { CMAPSS_VALUE_COLUMNS, readCmapss } from '../datasets/cmapss.ts';
 
 /** `/work/shared/data` relative to the project root, as the tests expect. */
 export const DATA_DIR = fileURLToPath(new URL('../../../shared/data/', import.meta.url));
@@ -23,34 +25,15 @@ export interface AzureFailure {
   component: string;
 }
 
-const parseUtc = (s: string) => Date.parse(`${s.trim().replace(' ', 'T')}Z`);
-
-/** Hourly telemetry, sorted by machine then time. */
+/** Hourly telemetry, sorted by machine then time (parsed by the data-set module the models use). */
 export function loadAzureTelemetry(path = AZURE_TELEMETRY): AzureHour[] {
-  const lines = readFileSync(path, 'utf8').trim().split('\n');
-  const out: AzureHour[] = [];
-  for (const line of lines.slice(1)) {
-    const [dt, id, volt, rotate, pressure, vibration] = line.split(',');
-    out.push({
-      machineId: Number(id),
-      ts: parseUtc(dt!),
-      readings: {
-        volt: Number(volt),
-        rotate: Number(rotate),
-        pressure: Number(pressure),
-        vibration: Number(vibration),
-      },
-    });
-  }
-  return out.sort((a, b) => a.machineId - b.machineId || a.ts - b.ts);
+  return parseTelemetry(readFileSync(path, 'utf8'))
+    .map((r) => ({ machineId: r.machineId, ts: r.ts, readings: { ...r.readings } }))
+    .sort((a, b) => a.machineId - b.machineId || a.ts - b.ts);
 }
 
 export function loadAzureFailures(path = AZURE_FAILURES): AzureFailure[] {
-  const lines = readFileSync(path, 'utf8').trim().split('\n');
-  return lines.slice(1).map((line) => {
-    const [dt, id, comp] = line.split(',');
-    return { machineId: Number(id), ts: parseUtc(dt!), component: comp!.trim() };
-  });
+  return parseFailures(readFileSync(path, 'utf8')).map((e) => ({ machineId: e.machineId, ts: e.ts, component: e.what }));
 }
 
 /**
@@ -80,34 +63,6 @@ export function labelAzure(
   });
 }
 
-/** C-MAPSS column order of the 3 settings and 21 sensors, in catalog names. */
-export const CMAPSS_COLUMNS = [
-  'altitude',
-  'mach',
-  'tra',
-  'T2',
-  'T24',
-  'T30',
-  'T50',
-  'P2',
-  'P15',
-  'P30',
-  'Nf',
-  'Nc',
-  'epr',
-  'Ps30',
-  'phi',
-  'NRf',
-  'NRc',
-  'BPR',
-  'farB',
-  'htBleed',
-  'Nf_dmd',
-  'PCNfR_dmd',
-  'W31',
-  'W32',
-] as const;
-
 export interface CmapssCycle {
   unit: number;
   cycle: number;
@@ -116,21 +71,19 @@ export interface CmapssCycle {
   readings: Record<string, number>;
 }
 
-/** A C-MAPSS train file (26 space-separated columns), sorted by unit then cycle. */
+/** A C-MAPSS train file, one entry per cycle, sorted by unit then cycle. */
 export function loadCmapss(path = CMAPSS_FD001): CmapssCycle[] {
-  const rows = readFileSync(path, 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => line.trim().split(/\s+/).map(Number));
-  const last = new Map<number, number>();
-  for (const r of rows) last.set(r[0]!, Math.max(last.get(r[0]!) ?? 0, r[1]!));
-  return rows
-    .map((r) => {
+  const out: CmapssCycle[] = [];
+  const width = CMAPSS_VALUE_COLUMNS.length;
+  for (const engine of readCmapss(path).engines) {
+    const lastCycle = engine.cycles[engine.cycles.length - 1]!;
+    engine.cycles.forEach((cycle, k) => {
       const readings: Record<string, number> = {};
-      CMAPSS_COLUMNS.forEach((name, i) => {
-        readings[name] = r[2 + i]!;
+      CMAPSS_VALUE_COLUMNS.forEach((name, i) => {
+        readings[name] = engine.values[k * width + i]!;
       });
-      return { unit: r[0]!, cycle: r[1]!, lastCycle: last.get(r[0]!)!, readings };
-    })
-    .sort((a, b) => a.unit - b.unit || a.cycle - b.cycle);
+      out.push({ unit: engine.unit, cycle, lastCycle, readings });
+    });
+  }
+  return out.sort((a, b) => a.unit - b.unit || a.cycle - b.cycle);
 }
