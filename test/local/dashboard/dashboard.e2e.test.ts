@@ -1,0 +1,132 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFleet } from '../../../devices/fleet.ts';
+import { MemoryDashboardSource } from '../../../local/dashboard/memory-source.ts';
+import type { DashboardHandle } from '../../../local/dashboard/server.ts';
+import { startDashboard } from '../../../local/dashboard/server.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const skip = process.env.PDM_SKIP_BROWSER === '1';
+const SCREENSHOT = join(import.meta.dirname, '..', '..', '..', 'test-results', 'dashboard.png');
+
+describe.skipIf(skip)('dashboard page (headless Chromium)', () => {
+  let source: MemoryDashboardSource;
+  let server: DashboardHandle;
+  let browser: BrowserContext;
+  let page: Page;
+  let userDir: string;
+  let alertedAsset: string;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (or set PDM_SKIP_BROWSER=1 to skip)`);
+    }
+    // Arrange: a small fleet, half degrading fast, stepped until the failure model itself raises an
+    // asset alert (p(failure) ≥ 0.5), so the detail and what-if views have a real trend to show.
+    const fleet = createFleet({ assets: 6, seed: 1, failingShare: 0.5, degradationTicks: 60 });
+    source = new MemoryDashboardSource({ fleet });
+    let alert;
+    for (let tick = 0; tick < 300 && !alert; tick++) {
+      alert = source.step(1).alerts.find(
+        (a) => a.severity !== 'info' && a.scope === 'asset' && (a.scores.failureProbability ?? 0) >= 0.5,
+      );
+    }
+    if (!alert) throw new Error('no asset alert within 300 ticks');
+    alertedAsset = alert.assetId;
+    server = await startDashboard({ source });
+    userDir = mkdtempSync(join(tmpdir(), 'pdm-chromium-'));
+    // A fresh profile per run: nothing cached or remembered from another run.
+    browser = await chromium.launchPersistentContext(userDir, {
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+      viewport: { width: 1440, height: 900 },
+    });
+    page = browser.pages()[0] ?? (await browser.newPage());
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    await page.goto(server.url);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 10_000 });
+    expect(errors).toEqual([]);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    if (userDir) rmSync(userDir, { recursive: true, force: true });
+  });
+
+  it('lists every asset with its health state', async () => {
+    const rows = page.locator('#fleet-table tbody tr');
+    await expect.poll(() => rows.count()).toBe(source.fleetAssets.length);
+    for (const entry of await source.fleet()) {
+      const row = page.locator(`#fleet-table tbody tr[data-asset-id="${entry.assetId}"]`);
+      expect(await row.getAttribute('data-state')).toBe(entry.twin?.health.state ?? 'NONE');
+      expect(await row.locator('td.state .badge').textContent()).toBe(entry.twin?.health.state);
+    }
+  });
+
+  it('filters the fleet by model', async () => {
+    await page.selectOption('#filter-model', 'turbofan');
+    const models = await page.locator('#fleet-table tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-model')));
+    expect(models.length).toBe(source.fleetAssets.filter((a) => a.modelId === 'turbofan').length);
+    expect(new Set(models)).toEqual(new Set(['turbofan']));
+    await page.selectOption('#filter-model', '');
+    await expect.poll(() => page.locator('#fleet-table tbody tr').count()).toBe(source.fleetAssets.length);
+  });
+
+  it('shows the alert in the live feed, newest first, with its severity', async () => {
+    const alerts = await source.alerts(100);
+    const warning = alerts.find((a) => a.assetId === alertedAsset && a.severity !== 'info')!;
+    const item = page.locator(`#alert-feed li[data-alert-id="${warning.alertId}"]`);
+    await expect.poll(() => item.count()).toBe(1);
+    expect(await item.getAttribute('class')).toContain(`sev-${warning.severity}`);
+    expect(await page.locator('#alert-feed li').first().getAttribute('data-alert-id')).toBe(alerts[0]!.alertId);
+  });
+
+  it('shows charts, contributors and the state history of a clicked asset', async () => {
+    await page.click(`#fleet-table tbody tr[data-asset-id="${alertedAsset}"]`);
+    await page.waitForSelector(`#detail[data-asset-id="${alertedAsset}"]`);
+    await expect.poll(() => page.locator('#chart-scores svg path.series').count()).toBe(3);
+    expect(await page.locator('#chart-rul svg path.series').count()).toBeGreaterThan(0);
+    const twin = (await source.twin(alertedAsset))!;
+    expect(await page.locator('#sensor-charts .sensor-chart svg path.series').count()).toBeGreaterThan(0);
+    // Units from the catalog appear in the sensor chart titles.
+    expect(await page.locator('#sensor-charts').textContent()).toMatch(/\((°C|mm\/s|°R|V|rpm)\)/);
+    expect(await page.locator('#state-history tbody tr.transition').count()).toBe(twin.history.length);
+    expect(await page.locator('#components tbody tr').count()).toBe(Object.keys(twin.components).length);
+  });
+
+  it('projects deferred maintenance with the models and draws the chart', async () => {
+    await page.fill('#whatif-days', '10');
+    await page.click('#whatif-form button[type="submit"]');
+    // `attached`, not visible: a flat projection is a legitimate result and has a zero-height box.
+    await page.waitForSelector('#whatif-chart svg path.series', { state: 'attached', timeout: 10_000 });
+    expect(await page.locator('#whatif-method').textContent()).toContain('slope');
+    expect(await page.locator('#whatif-rul svg').count()).toBe(1);
+  });
+
+  it('updates the fleet table live when the source advances', async () => {
+    const cell = page.locator(`#fleet-table tbody tr[data-asset-id="${alertedAsset}"] td.last-sample`);
+    const before = await cell.textContent();
+    source.step(3);
+    await expect.poll(() => cell.textContent(), { timeout: 5_000 }).not.toBe(before);
+    mkdirSync(join(SCREENSHOT, '..'), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  });
+});
