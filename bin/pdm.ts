@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { contractJsonSchemas } from '../lambdas/core/contract/telemetry.ts';
+import { register as registerSimulate } from '../devices/cli.ts';
 import { registerModelCommands } from '../ml/cli/index.ts';
 
 const program = new Command('pdm').description(
@@ -107,5 +108,6 @@ program
   });
 
 registerModelCommands(program);
+registerSimulate(program);
 
 await program.parseAsync(process.argv);

@@ -4,9 +4,19 @@
  * the simulated crew replaces the part (a maintenance message) and wear starts again from zero.
  */
 
+import { findAssetModel } from '../lambdas/core/catalog/index.ts';
 import type { AssetInfo } from '../lambdas/core/catalog/types.ts';
 import { MAINTENANCE_SCHEMA, TELEMETRY_SCHEMA } from '../lambdas/core/contract/telemetry.ts';
 import { maintenanceTopic, telemetryTopic } from '../lambdas/core/contract/topics.ts';
+import {
+  AssetRealism,
+  DeliveryFaults,
+  type InjectedFault,
+  type Outgoing,
+  type RealismOptions,
+  round4,
+  validateRealism,
+} from './faults.ts';
 import { machineReadings, pumpReadings, turbofanReadings, type Wear } from './physics.ts';
 import { Rng, seedFor } from './rng.ts';
 
@@ -94,6 +104,18 @@ export interface SimulatorOptions {
   readonly samplesPerMessage?: number;
   /** Probability that a message is damaged (bad value, malformed JSON, unknown sensor). @default 0 */
   readonly faultRate?: number;
+  /**
+   * Opt-in sensor, clock and delivery faults with recorded ground truth (see `devices/faults.ts`).
+   * Absent or `{}`: the output is exactly what it was before realism existed.
+   * @default undefined
+   */
+  readonly realism?: RealismOptions;
+}
+
+interface RealismRuntime {
+  readonly perAsset: ReadonlyMap<string, AssetRealism>;
+  readonly delivery: DeliveryFaults;
+  readonly truth: InjectedFault[];
 }
 
 interface AssetRuntime {
@@ -116,6 +138,7 @@ export class FleetSimulator {
   private readonly perMessage: number;
   private readonly faultRate: number;
   private readonly faults: Rng;
+  private readonly realism: RealismRuntime | undefined;
   tick = 0;
 
   constructor(
@@ -132,6 +155,56 @@ export class FleetSimulator {
       const rng = new Rng(seedFor(seed, asset.assetId));
       return { asset, rng, seq: 0, installedTick: 0, buffer: [], failed: false, variation: rng.normal() };
     });
+    if (options.realism) {
+      validateRealism(options.realism);
+      const truth: InjectedFault[] = [];
+      const record = (f: InjectedFault) => {
+        truth.push(f);
+      };
+      const perAsset = new Map<string, AssetRealism>();
+      for (const asset of fleet)
+        perAsset.set(
+          asset.assetId,
+          new AssetRealism(asset.assetId, findAssetModel(asset.modelId), options.realism, seed, record),
+        );
+      this.realism = { perAsset, delivery: new DeliveryFaults(options.realism, seed, record), truth };
+    }
+  }
+
+  /** Simulated time between ticks (ms); a client pacing ticks in real time divides it by its speed. */
+  get intervalMs(): number {
+    return this.interval;
+  }
+
+  /**
+   * Ground truth of the realism faults injected so far, in the order they were injected (empty without
+   * `realism`). See {@link InjectedFault}.
+   */
+  get groundTruth(): readonly InjectedFault[] {
+    return this.realism?.truth ?? [];
+  }
+
+  /** Returns the ground truth recorded since the last call and forgets it (bounded memory on long runs). */
+  takeGroundTruth(): InjectedFault[] {
+    if (!this.realism) return [];
+    return this.realism.truth.splice(0, this.realism.truth.length);
+  }
+
+  /** Messages held back by `realism.outOfOrder` or `realism.duplicates` that are still undelivered. */
+  get pendingMessages(): number {
+    return this.realism?.delivery.pending ?? 0;
+  }
+
+  /**
+   * Delivers every message still held back (out-of-order or pending re-sends), as a device does when it
+   * reconnects at the end of a run. Without realism, returns nothing. Samples buffered towards
+   * `samplesPerMessage` stay buffered, as before.
+   */
+  flush(): DeviceMessage[] {
+    if (!this.realism) return [];
+    const out: Outgoing[] = [];
+    this.realism.delivery.release(Number.POSITIVE_INFINITY, this.now, out);
+    return out.map(toDeviceMessage);
   }
 
   /** Simulated wall-clock time of the current tick. */
@@ -171,7 +244,8 @@ export class FleetSimulator {
         rt.failed = true;
       }
       rt.seq += 1;
-      rt.buffer.push({ ts, seq: rt.seq, readings: this.readingsFor(rt) });
+      if (this.realism) this.pushRealSample(rt, ts);
+      else rt.buffer.push({ ts, seq: rt.seq, readings: this.readingsFor(rt) });
       if (rt.buffer.length < this.perMessage) continue;
       const samples = rt.buffer.map((s) => ({ ...s, readings: roundReadings(s.readings) }));
       rt.buffer = [];
@@ -179,14 +253,46 @@ export class FleetSimulator {
         samples.length === 1
           ? { schema: TELEMETRY_SCHEMA, assetId: asset.assetId, ...samples[0] }
           : { schema: TELEMETRY_SCHEMA, assetId: asset.assetId, samples };
+      const payload = JSON.stringify(body);
+      const sent = this.maybeDamage(payload, body);
+      if (this.realism) {
+        const out: Outgoing[] = [];
+        this.realism.delivery.offer(
+          {
+            assetId: asset.assetId,
+            topic: telemetryTopic(asset.siteId, asset.assetId),
+            payload: sent,
+            damaged: sent !== payload,
+            samples: samples.map((s) => ({ seq: s.seq, ts: s.ts, tick: this.tick - (rt.seq - s.seq) })),
+          },
+          this.tick,
+          ts,
+          out,
+        );
+        for (const m of out) messages.push(toDeviceMessage(m));
+        continue;
+      }
       messages.push({
         assetId: asset.assetId,
         topic: telemetryTopic(asset.siteId, asset.assetId),
-        payload: this.maybeDamage(JSON.stringify(body), body),
+        payload: sent,
       });
+    }
+    if (this.realism) {
+      const out: Outgoing[] = [];
+      this.realism.delivery.release(this.tick, ts, out);
+      for (const m of out) messages.push(toDeviceMessage(m));
     }
     this.tick += 1;
     return messages;
+  }
+
+  /** One sample through the asset's realism: rounded first, so faults act on the values the payload carries. */
+  private pushRealSample(rt: AssetRuntime, ts: number): void {
+    const realism = this.realism!.perAsset.get(rt.asset.assetId)!;
+    const readings = roundReadings(this.readingsFor(rt));
+    realism.apply(readings, this.tick, rt.seq, this.tick * this.interval);
+    rt.buffer.push({ ts: realism.stamp(ts), seq: rt.seq, readings });
   }
 
   private readingsFor(rt: AssetRuntime): Record<string, number> {
@@ -219,8 +325,12 @@ export class FleetSimulator {
 
 function roundReadings(readings: Record<string, number>): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(readings)) out[k] = Math.round(v * 10_000) / 10_000;
+  for (const [k, v] of Object.entries(readings)) out[k] = round4(v);
   return out;
+}
+
+function toDeviceMessage(m: Outgoing): DeviceMessage {
+  return { assetId: m.assetId, topic: m.topic, payload: m.payload };
 }
 
 /** Asset lookup over a fleet, as the registry would answer it. */
