@@ -21,6 +21,11 @@ export interface LocalAlertingOptions {
   readonly routes?: readonly AlertRoute[];
   /** Region in envelopes when requests carry none. @default 'us-east-1' */
   readonly region?: string;
+  /**
+   * Called with every event the transitions route delivers (it matches every TwinHealthChanged), so
+   * the local runtime can keep its alert log and counts from what actually crossed the bus.
+   */
+  readonly onTransition?: (event: EventEnvelope) => void;
 }
 
 export interface LocalAlerting {
@@ -39,6 +44,7 @@ export async function createLocalAlerting(options: LocalAlertingOptions = {}): P
   const sns = createLocalSns(options.sns);
   const onDelivery = async (route: AlertRoute, event: EventEnvelope): Promise<void> => {
     if (route.target === 'transitions-log') {
+      options.onTransition?.(event);
       const line = `[transition ${route.id}] ${summarizeMessage(JSON.stringify(event))}`;
       await sns.log('transition', { route: route.id, event }, line);
       return;

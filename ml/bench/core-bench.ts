@@ -12,7 +12,7 @@ import { cleanMessage } from '../../lambdas/core/cleaning/index.ts';
 import type { RawMessage } from '../../lambdas/core/pipeline.ts';
 import { processMessages } from '../../lambdas/core/pipeline.ts';
 import type { Twin } from '../../lambdas/core/twin/twin.ts';
-import { baselineFor } from '../../local/demo.ts';
+import { defaultBaselineFor as baselineFor } from '../../lambdas/core/anomaly/index.ts';
 
 export interface CoreBenchOptions {
   readonly records: number;

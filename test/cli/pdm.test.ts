@@ -13,10 +13,11 @@ function pdm(...args: string[]): string {
 }
 
 describe('pdm command line', () => {
-  it('local --json prints one summary in which everything is accounted for', () => {
+  it('local --json runs the embedded runtime and prints one summary in which everything is accounted for', () => {
     const summary = JSON.parse(
-      pdm('local', '--assets', '6', '--ticks', '150', '--fault-rate', '0.1', '--json'),
+      pdm('local', '--assets', '6', '--duration', '4', '--speed', '30000', '--fault-rate', '0.1', '--no-dashboard', '--json'),
     );
+    expect(summary.latencyMs.p50).toBeGreaterThan(0);
     expect(summary.messages.accepted + summary.messages.quarantined).toBe(summary.messages.received);
     expect(summary.samples.clean + summary.samples.quarantined).toBe(summary.samples.received);
     expect(summary.readings.clean + summary.readings.quarantined).toBe(summary.readings.received);

@@ -20,3 +20,17 @@ export const DEFAULT_BASELINES: Readonly<Record<string, AnomalyBaseline>> = Obje
   'centrifugal-pump': checked(pump),
   'industrial-machine': checked(machine),
 });
+
+export class MissingAnomalyBaselineError extends Error {
+  constructor(readonly modelId: string) {
+    super(`no anomaly baseline shipped for asset model ${modelId}`);
+    this.name = 'MissingAnomalyBaselineError';
+  }
+}
+
+/** The shipped baseline of an asset model; throws a named error when none is shipped. */
+export function defaultBaselineFor(model: { readonly id: string }): AnomalyBaseline {
+  const baseline = DEFAULT_BASELINES[model.id];
+  if (!baseline) throw new MissingAnomalyBaselineError(model.id);
+  return baseline;
+}

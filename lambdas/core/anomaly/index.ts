@@ -1,3 +1,3 @@
-export { DEFAULT_BASELINES } from './defaults.ts';
+export { DEFAULT_BASELINES, defaultBaselineFor, MissingAnomalyBaselineError } from './defaults.ts';
 export * from './score.ts';
 export * from './types.ts';

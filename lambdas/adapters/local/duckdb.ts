@@ -1,0 +1,163 @@
+/**
+ * DuckDB behind the telemetry-store port: what Timestream keeps in AWS, kept locally in one file (or
+ * in memory). Rows are keyed by (asset, seq), and writes upsert: the pipeline delivers at least once,
+ * so a retried batch overwrites its own rows instead of doubling them.
+ */
+import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import type { CleanSample } from '../../core/types.ts';
+import type { FeaturePoint, PredictionPoint, TelemetryStore, WriteReport } from '../ports.ts';
+
+/** One point of an asset's history, joined over telemetry and predictions. */
+export interface StoredHistoryPoint {
+  readonly ts: number;
+  readonly seq: number;
+  readonly readings: Readonly<Record<string, number>>;
+  readonly anomaly: number | null;
+  readonly failureProbability: number | null;
+  readonly rul: number | null;
+}
+
+export interface DuckDbTelemetryStoreOptions {
+  /** Database file; `:memory:` keeps nothing after close. @default ':memory:' */
+  readonly path?: string;
+  /** DuckDB worker threads (the machine is shared with the handlers). @default 2 */
+  readonly threads?: number;
+}
+
+/** Rows per INSERT statement: DuckDB binds each value as a parameter, and large statements parse slowly. */
+const ROWS_PER_STATEMENT = 200;
+
+const SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS telemetry (asset_id VARCHAR, site_id VARCHAR, model_id VARCHAR, ts BIGINT,
+     seq BIGINT, readings VARCHAR, PRIMARY KEY (asset_id, seq))`,
+  `CREATE TABLE IF NOT EXISTS features (asset_id VARCHAR, site_id VARCHAR, model_id VARCHAR, ts BIGINT,
+     seq BIGINT, anomaly DOUBLE, vector VARCHAR, PRIMARY KEY (asset_id, seq))`,
+  `CREATE TABLE IF NOT EXISTS predictions (asset_id VARCHAR, site_id VARCHAR, model_id VARCHAR, ts BIGINT,
+     seq BIGINT, anomaly DOUBLE, failure_probability DOUBLE, rul DOUBLE, scored_by VARCHAR,
+     PRIMARY KEY (asset_id, seq))`,
+];
+
+export class DuckDbTelemetryStore implements TelemetryStore {
+  // DuckDB allows one writer transaction per connection at a time; writes are queued behind this.
+  private chain: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly conn: DuckDBConnection,
+  ) {}
+
+  static async open(options: DuckDbTelemetryStoreOptions = {}): Promise<DuckDbTelemetryStore> {
+    const instance = await DuckDBInstance.create(options.path ?? ':memory:', { threads: String(options.threads ?? 2) });
+    const conn = await instance.connect();
+    for (const sql of SCHEMA) await conn.run(sql);
+    return new DuckDbTelemetryStore(instance, conn);
+  }
+
+  writeTelemetry(samples: readonly CleanSample[]): Promise<WriteReport> {
+    return this.insert(
+      'telemetry',
+      6,
+      samples.map((s) => [s.assetId, s.siteId, s.modelId, s.ts, s.seq, JSON.stringify(s.readings)]),
+    );
+  }
+
+  writeFeatures(points: readonly FeaturePoint[]): Promise<WriteReport> {
+    return this.insert(
+      'features',
+      7,
+      points.map((p) => {
+        const vector: Record<string, number> = {};
+        p.names.forEach((name, i) => {
+          const x = p.row.vector[i];
+          if (x !== undefined && Number.isFinite(x)) vector[name] = x;
+        });
+        return [p.assetId, p.siteId, p.modelId, p.row.ts, p.row.seq, finite(p.row.anomaly.score), JSON.stringify(vector)];
+      }),
+    );
+  }
+
+  writePredictions(points: readonly PredictionPoint[]): Promise<WriteReport> {
+    return this.insert(
+      'predictions',
+      9,
+      points.map((p) => [
+        p.assetId,
+        p.siteId,
+        p.modelId,
+        p.ts,
+        p.seq,
+        finite(p.anomaly),
+        finite(p.prediction?.failureProbability ?? null),
+        finite(p.prediction?.rul ?? null),
+        p.prediction?.scoredBy ?? 'none',
+      ]),
+    );
+  }
+
+  /** The newest `limit` samples of an asset, oldest first, with their scores where scored. */
+  async history(assetId: string, limit: number): Promise<StoredHistoryPoint[]> {
+    const reader = await this.serial(() =>
+      this.conn.runAndReadAll(
+        `SELECT * FROM (
+           SELECT t.ts, t.seq, t.readings, p.anomaly, p.failure_probability, p.rul
+           FROM telemetry t LEFT JOIN predictions p ON p.asset_id = t.asset_id AND p.seq = t.seq
+           WHERE t.asset_id = ? ORDER BY t.seq DESC LIMIT ?) ORDER BY seq`,
+        [assetId, Math.max(0, Math.floor(limit))],
+      ),
+    );
+    return reader.getRowObjectsJS().map((r) => ({
+      ts: Number(r.ts),
+      seq: Number(r.seq),
+      readings: JSON.parse(String(r.readings)) as Record<string, number>,
+      anomaly: nullableNumber(r.anomaly),
+      failureProbability: nullableNumber(r.failure_probability),
+      rul: nullableNumber(r.rul),
+    }));
+  }
+
+  /** Row counts per table (for summaries and tests). */
+  async counts(): Promise<{ telemetry: number; features: number; predictions: number }> {
+    const reader = await this.serial(() =>
+      this.conn.runAndReadAll(
+        `SELECT (SELECT count(*) FROM telemetry) AS telemetry, (SELECT count(*) FROM features) AS features,
+                (SELECT count(*) FROM predictions) AS predictions`,
+      ),
+    );
+    const row = reader.getRowObjectsJS()[0] ?? {};
+    return { telemetry: Number(row.telemetry ?? 0), features: Number(row.features ?? 0), predictions: Number(row.predictions ?? 0) };
+  }
+
+  async close(): Promise<void> {
+    await this.chain.catch(() => undefined);
+    // A file database is checkpointed on close, so a restart reads everything written.
+    this.conn.closeSync();
+    this.instance.closeSync();
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(fn, fn);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private insert(table: string, width: number, rows: readonly DuckDBValue[][]): Promise<WriteReport> {
+    if (rows.length === 0) return Promise.resolve({ written: 0, rejected: [] });
+    return this.serial(async () => {
+      for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
+        const chunk = rows.slice(start, start + ROWS_PER_STATEMENT);
+        const tuple = `(${new Array<string>(width).fill('?').join(', ')})`;
+        const sql = `INSERT OR REPLACE INTO ${table} VALUES ${chunk.map(() => tuple).join(', ')}`;
+        await this.conn.run(sql, chunk.flat());
+      }
+      return { written: rows.length, rejected: [] };
+    });
+  }
+}
+
+function finite(x: number | null): number | null {
+  return x !== null && Number.isFinite(x) ? x : null;
+}
+
+function nullableNumber(x: unknown): number | null {
+  return x === null || x === undefined ? null : Number(x);
+}

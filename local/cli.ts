@@ -1,0 +1,302 @@
+/**
+ * `pdm local` (= `npm start`) and `pdm ingest`: the embedded local runtime from the command line.
+ * `bin/pdm.ts` calls {@link register}; everything here is option parsing and printing.
+ */
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
+import cliProgress from 'cli-progress';
+import { type Command, InvalidArgumentError } from 'commander';
+import type { TwinHealthChangedDetail } from '../lambdas/core/alerts/policy.ts';
+import type { DashboardSource } from './dashboard/source.ts';
+import { type LocalRuntime, type RunSummary, startLocalRuntime } from './runtime/runtime.ts';
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!(Number.isFinite(n) && n > 0)) throw new InvalidArgumentError('expected a positive number');
+  return n;
+}
+
+function probability(value: string): number {
+  const n = Number(value);
+  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('expected a number between 0 and 1');
+  return n;
+}
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+interface DashboardHandle {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts the dashboard server if it is part of this checkout (it is built separately). */
+async function maybeDashboard(source: DashboardSource): Promise<DashboardHandle | null> {
+  const file = join(import.meta.dirname, 'dashboard', 'server.ts');
+  if (!existsSync(file)) return null;
+  const mod = (await import(pathToFileURL(file).href)) as {
+    startDashboard?: (o: { source: DashboardSource }) => Promise<DashboardHandle>;
+  };
+  return mod.startDashboard ? mod.startDashboard({ source }) : null;
+}
+
+function formatAlert(a: TwinHealthChangedDetail): string {
+  const who = a.scope === 'component' ? `${a.assetId}/${a.component ?? '?'}` : a.assetId;
+  const top = a.topContributors.map((c) => `${c.sensor} ${(c.share * 100).toFixed(0)}%`).join(', ');
+  return (
+    `${a.at}  ALERT ${a.severity.toUpperCase().padEnd(8)} ${who.padEnd(22)} ${a.from} → ${a.to}` +
+    `  risk ${a.scores.risk.toFixed(2)}  top: ${top || '-'}  est. saving $${a.estimatedCostAvoidedUsd}`
+  );
+}
+
+function formatSummary(s: RunSummary): string[] {
+  return [
+    `messages  received ${s.messages.received}  accepted ${s.messages.accepted}  quarantined ${s.messages.quarantined}`,
+    `samples   received ${s.samples.received}  clean ${s.samples.clean}  quarantined ${s.samples.quarantined}`,
+    `quarantine by reason  ${JSON.stringify(s.byReason)}`,
+    `refused   publishes ${s.refused.publishes}  connects ${s.refused.connects}   on-failure ${s.onFailure}`,
+    `twins ${s.twins}  states ${JSON.stringify(s.states)}  alerts ${JSON.stringify(s.alerts)}`,
+    `latency publish → twin  p50 ${s.latencyMs.p50 ?? '-'} ms  p99 ${s.latencyMs.p99 ?? '-'} ms  (${s.latencyMs.n} samples)`,
+    `throughput  ${s.throughput.messagesPerSec} msg/s  ${s.throughput.readingsPerSec} readings/s over ${s.throughput.seconds} s`,
+  ];
+}
+
+/** Stops the runtime on Ctrl-C (once; a second Ctrl-C exits at once). */
+function onInterrupt(stop: () => void): () => void {
+  let count = 0;
+  const handler = () => {
+    count += 1;
+    if (count > 1) process.exit(130);
+    stop();
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}
+
+interface LocalOpts {
+  assets: number;
+  speed: number;
+  duration?: number;
+  dashboard: boolean;
+  dataDir?: string;
+  json?: boolean;
+  faultRate: number;
+  seed: number;
+  scoring: 'in-lambda' | 'endpoint';
+  alertsJsonl?: string;
+  webhook?: string;
+}
+
+async function runLocal(opts: LocalOpts): Promise<void> {
+  const json = opts.json === true;
+  const runtime = await startLocalRuntime({
+    assets: opts.assets,
+    seed: opts.seed,
+    faultRate: opts.faultRate,
+    scoring: opts.scoring,
+    logLevel: json ? 'SILENT' : 'ERROR',
+    ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+    alerts: {
+      ...(opts.alertsJsonl ? { jsonlPath: opts.alertsJsonl } : opts.dataDir ? { jsonlPath: join(opts.dataDir, 'alerts.jsonl') } : {}),
+      ...(opts.webhook ? { webhookUrl: opts.webhook } : {}),
+    },
+    ...(json ? {} : { onAlert: (a: TwinHealthChangedDetail) => a.severity !== 'info' && out(formatAlert(a)) }),
+    onFailure: (r) => !json && out(`on-failure: ${r.stream} ${r.sequenceNumber} (${r.partitionKey}) after ${r.attempts} attempts`),
+  });
+  let dashboard: DashboardHandle | null = null;
+  if (opts.dashboard) dashboard = await maybeDashboard(runtime);
+  if (!json) {
+    out(`pdm local: ${opts.assets} assets, speed ${opts.speed}× (one 10-min tick every ${(600 / opts.speed).toFixed(2)} s)`);
+    out(`  MQTT broker ${runtime.brokerUrl}` + (opts.dataDir ? `  data dir ${opts.dataDir}` : ''));
+    if (dashboard) out(`  dashboard ${dashboard.url}`);
+    else if (opts.dashboard) out('  dashboard: not available in this checkout');
+    out('  Ctrl-C stops.');
+  }
+  const status = json ? undefined : setInterval(() => void printStatus(runtime), 5_000);
+  const release = onInterrupt(() => void runtime.stopSimulation());
+  try {
+    await runtime.simulate({ speed: opts.speed, ...(opts.duration !== undefined ? { durationMs: opts.duration * 1000 } : {}) });
+    await runtime.drain(120_000);
+    const summary = await runtime.summary();
+    if (json) out(JSON.stringify(summary));
+    else {
+      out('');
+      for (const line of formatSummary(summary)) out(line);
+    }
+  } finally {
+    if (status) clearInterval(status);
+    release();
+    await dashboard?.stop();
+    await runtime.stop();
+  }
+}
+
+async function printStatus(runtime: LocalRuntime): Promise<void> {
+  const s = await runtime.summary();
+  out(
+    `[${s.sim?.clock ?? '-'}] msgs ${s.messages.received} (quarantined ${s.messages.quarantined})  ` +
+      `twins ${JSON.stringify(s.states)}  alerts ${JSON.stringify(s.alerts)}  ` +
+      `p50 ${s.latencyMs.p50 ?? '-'} ms p99 ${s.latencyMs.p99 ?? '-'} ms`,
+  );
+}
+
+export interface IngestLine {
+  readonly topic: string;
+  readonly payload: string;
+}
+
+/** Parses one line of an ingest file; a string says what is wrong with it. */
+export function parseIngestLine(line: string): IngestLine | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return 'not JSON';
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
+  const { topic, payload } = value as Record<string, unknown>;
+  if (typeof topic !== 'string' || topic.length === 0) return 'missing "topic" string';
+  if (typeof payload !== 'string') return 'missing "payload" string';
+  return { topic, payload };
+}
+
+/** Newest sample time in a payload, epoch ms; undefined when the payload does not say. */
+export function payloadTime(payload: string): number | undefined {
+  try {
+    const body = JSON.parse(payload) as { ts?: unknown; samples?: { ts?: unknown }[] };
+    const times = [body.ts, ...(Array.isArray(body.samples) ? body.samples.map((s) => s?.ts) : [])]
+      .map((t) => (typeof t === 'number' ? t : typeof t === 'string' ? Date.parse(t) : Number.NaN))
+      .filter((t) => Number.isFinite(t));
+    return times.length > 0 ? Math.max(...times) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface IngestSummary extends RunSummary {
+  readonly lines: number;
+  readonly published: number;
+  readonly fileErrors: number;
+  readonly fileErrorSamples: readonly { line: number; error: string }[];
+}
+
+export interface IngestOptions {
+  readonly file: string;
+  readonly assets?: number;
+  readonly seed?: number;
+  readonly dataDir?: string;
+  readonly progress?: boolean;
+  readonly logLevel?: 'ERROR' | 'SILENT';
+}
+
+/**
+ * Publishes every line through the broker as the device its topic names, then waits until the
+ * pipeline has processed everything. The broker clock follows the payloads' own timestamps, so a
+ * recorded file replays without being judged stale.
+ */
+export async function ingestFile(options: IngestOptions): Promise<IngestSummary> {
+  const runtime = await startLocalRuntime({
+    assets: options.assets ?? 12,
+    seed: options.seed ?? 1,
+    logLevel: options.logLevel ?? 'SILENT',
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+  });
+  try {
+    const bar =
+      options.progress && statSync(options.file).size > 256 * 1024
+        ? new cliProgress.SingleBar({ stream: process.stderr, format: 'ingest [{bar}] {percentage}% {value}/{total} bytes' })
+        : null;
+    bar?.start(statSync(options.file).size, 0);
+    let lines = 0;
+    let bytes = 0;
+    let published = 0;
+    let fileErrors = 0;
+    const samples: { line: number; error: string }[] = [];
+    let clock = Date.now();
+    const rl = createInterface({ input: createReadStream(options.file, 'utf8'), crlfDelay: Infinity });
+    for await (const text of rl) {
+      lines += 1;
+      bytes += Buffer.byteLength(text) + 1;
+      if (lines % 500 === 0) bar?.update(bytes);
+      if (text.trim().length === 0) {
+        lines -= 1; // blank lines are not records
+        continue;
+      }
+      const parsed = parseIngestLine(text);
+      if (typeof parsed === 'string') {
+        fileErrors += 1;
+        if (samples.length < 20) samples.push({ line: lines, error: parsed });
+        continue;
+      }
+      const t = payloadTime(parsed.payload);
+      if (t !== undefined) clock = t + 1_000;
+      runtime.setClock(clock);
+      const device = parsed.topic.split('/')[2] || 'unnamed-device';
+      if ((await runtime.publishAs(device, parsed.topic, parsed.payload)) === 'accepted') published += 1;
+    }
+    bar?.update(bytes);
+    bar?.stop();
+    await runtime.drain(300_000);
+    const summary = await runtime.summary();
+    return { ...summary, lines, published, fileErrors, fileErrorSamples: samples };
+  } finally {
+    await runtime.stop();
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('local')
+    .description('run the embedded local runtime: simulated fleet → MQTT → stand-ins → the real handlers')
+    .option('--assets <n>', 'simulated assets', positiveInt, 12)
+    .option('--speed <x>', 'simulated seconds per real second', positiveNumber, 1200)
+    .option('--duration <s>', 'stop after this many real seconds (default: until Ctrl-C)', positiveNumber)
+    .option('--no-dashboard', 'do not start the web dashboard')
+    .option('--data-dir <dir>', 'persist state here; a restart resumes where it stopped')
+    .option('--json', 'print one JSON summary at the end instead of the live log')
+    .option('--fault-rate <p>', 'share of damaged device messages', probability, 0.02)
+    .option('--seed <n>', 'fleet and simulation seed', positiveInt, 1)
+    .option('--scoring <mode>', 'in-lambda, or endpoint (a local SageMaker-protocol server)', (v) => {
+      if (v !== 'in-lambda' && v !== 'endpoint') throw new InvalidArgumentError('expected in-lambda or endpoint');
+      return v;
+    }, 'in-lambda')
+    .option('--alerts-jsonl <file>', 'append every SNS delivery (critical/warning topics, transitions log) as JSON lines')
+    .option('--webhook <url>', 'POST each SNS delivery here (SNS HTTP notification format)')
+    .action((opts: LocalOpts) => runLocal(opts));
+
+  program
+    .command('ingest')
+    .description('publish a JSONL file of {topic, payload} lines through the local broker and report')
+    .requiredOption('--file <path>', 'JSONL file, one {"topic": "...", "payload": "<raw message>"} per line')
+    .option('--assets <n>', 'registered fleet size (the devices allowed to publish)', positiveInt, 12)
+    .option('--seed <n>', 'fleet seed', positiveInt, 1)
+    .option('--data-dir <dir>', 'persist state here')
+    .option('--json', 'print one JSON object')
+    .action(async (opts: { file: string; assets: number; seed: number; dataDir?: string; json?: boolean }) => {
+      const summary = await ingestFile({
+        file: opts.file,
+        assets: opts.assets,
+        seed: opts.seed,
+        progress: !opts.json,
+        ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+      });
+      if (opts.json) {
+        out(JSON.stringify(summary));
+        return;
+      }
+      out(`lines ${summary.lines}  published ${summary.published}  file errors ${summary.fileErrors}`);
+      for (const e of summary.fileErrorSamples) out(`  line ${e.line}: ${e.error}`);
+      for (const line of formatSummary(summary)) out(line);
+    });
+}
