@@ -21,6 +21,12 @@ import {
  */
 export const FEATURE_ENGINE_VERSION = 'features-1';
 
+// Per-sensor loops read module-local copies of the layout constants: some loaders (tsx's CommonJS
+// interop, which the benchmark runs under) turn each read of an imported binding into a getter call.
+const LAST = LAST_SIZE;
+const HEADER = SLOT_HEADER;
+const STATS = SENSOR_STATS;
+
 /**
  * Per-asset feature state. Plain JSON (numbers, strings, arrays): it survives
  * `JSON.parse(JSON.stringify(state))` unchanged and is stored in the twin item. Opaque to callers.
@@ -210,7 +216,7 @@ function updateLast(
     const raw = readings[sensors[s]!];
     if (raw === undefined) continue;
     const x = raw + 0;
-    const o = s * LAST_SIZE;
+    const o = s * LAST;
     const known = l[o]!;
     if (known === 0) {
       l[o] = 1;
@@ -278,7 +284,7 @@ function addBucket(
     const raw = readings[sensors[s]!];
     if (raw === undefined) continue;
     const x = raw + 0;
-    const p = o + SLOT_HEADER + s * SENSOR_STATS;
+    const p = o + HEADER + s * STATS;
     const n0 = d[p]!;
     if (n0 === 0) {
       d[p] = 1;

@@ -140,7 +140,20 @@ export function enterMaintenance(track: HealthTrack, t: number, p: HealthPolicy)
  * changes it caused (at most two: leaving MAINTENANCE, then an escalation).
  */
 export function observeRisk(track: HealthTrack, risk: number, t: number, p: HealthPolicy): HealthChange[] {
-  const changes: HealthChange[] = [];
+  return observeRiskInto(track, risk, t, p, []);
+}
+
+/**
+ * {@link observeRisk} appending the changes to `changes` (returned), so a caller folding many samples can
+ * reuse one array instead of allocating one per sample and tracker.
+ */
+export function observeRiskInto(
+  track: HealthTrack,
+  risk: number,
+  t: number,
+  p: HealthPolicy,
+  changes: HealthChange[],
+): HealthChange[] {
   if (track.state === 'MAINTENANCE') {
     if (track.settleUntil !== null && t < track.settleUntil) return changes;
     changes.push(moveTo(track, 'NORMAL', t));
