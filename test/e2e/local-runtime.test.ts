@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -24,12 +24,19 @@ function expectBalanced(s: RunSummary): void {
 }
 
 describe('local runtime (end to end)', () => {
-  it('raises WARNING or CRITICAL on a degrading asset before it fails, and the alert reaches the bus; refuses a foreign publish', async () => {
+  it('raises WARNING or CRITICAL on a degrading asset before it fails, and the alert reaches the local SNS; refuses a foreign publish', async () => {
     // Arrange: three pumps, one with an injected bearing degradation.
     const fleetOptions = { models: ['centrifugal-pump'], failingShare: 0.34 };
     const failing = createFleet({ assets: 3, seed: 2, ...fleetOptions }).find((a) => a.degradation)!;
     const failTick = failing.degradation!.failTick;
-    const rt = await startLocalRuntime({ assets: 3, seed: 2, fleet: fleetOptions, logLevel: 'SILENT' });
+    const snsLog = join(mkdtempSync(join(tmpdir(), 'pdm-sns-')), 'alerts.jsonl');
+    const rt = await startLocalRuntime({
+      assets: 3,
+      seed: 2,
+      fleet: fleetOptions,
+      logLevel: 'SILENT',
+      alerts: { jsonlPath: snsLog },
+    });
     try {
       // Act: run up to the tick before the failure (seq = tick + 1).
       await rt.simulate({ speed: FAST, ticks: failTick });
@@ -44,6 +51,18 @@ describe('local runtime (end to end)', () => {
       expect(twin!.history.some((t) => t.to === 'WARNING' || t.to === 'CRITICAL')).toBe(true);
       expectBalanced(before);
       expect(before.messages.received).toBe(3 * failTick);
+      // The alert crossed the local EventBridge (ALERT_ROUTES) and was delivered by the local SNS topic of its severity.
+      const topicDeliveries = readFileSync(snsLog, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { kind: string; topic?: string; message?: string })
+        .filter((d) => d.kind === 'sns');
+      for (const alert of early) {
+        const delivery = topicDeliveries.find(
+          (d) => (JSON.parse(d.message!) as { detail: { alertId: string } }).detail.alertId === alert.alertId,
+        );
+        expect(delivery?.topic, alert.alertId).toBe(alert.severity);
+      }
 
       // Act (b): a healthy device publishes on the failing asset's topic.
       const rogue = rt.fleetAssets.find((a) => a.assetId !== failing.assetId)!;
