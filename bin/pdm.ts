@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { contractJsonSchemas } from '../lambdas/core/contract/telemetry.ts';
 import { register as registerSimulate } from '../devices/cli.ts';
+import { register as registerCost } from '../lib/cost/cli.ts';
 import { register as registerLocal } from '../local/cli.ts';
 import { registerModelCommands } from '../ml/cli/index.ts';
 
@@ -60,5 +61,6 @@ program
 registerLocal(program);
 registerModelCommands(program);
 registerSimulate(program);
+registerCost(program);
 
 await program.parseAsync(process.argv);
