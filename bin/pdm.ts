@@ -8,6 +8,7 @@ import { contractJsonSchemas } from '../lambdas/core/contract/telemetry.ts';
 import { register as registerSimulate } from '../devices/cli.ts';
 import { register as registerCost } from '../lib/cost/cli.ts';
 import { register as registerLocal } from '../local/cli.ts';
+import { register as registerReplay } from '../local/replay/cli.ts';
 import { registerModelCommands } from '../ml/cli/index.ts';
 
 const program = new Command('pdm').description(
@@ -62,5 +63,6 @@ registerLocal(program);
 registerModelCommands(program);
 registerSimulate(program);
 registerCost(program);
+registerReplay(program);
 
 await program.parseAsync(process.argv);

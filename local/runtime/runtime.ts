@@ -34,7 +34,7 @@ import { CachedAssetRegistry, type Scorer, type TwinStore } from '../../lambdas/
 import { createHandler as createCleanHandler } from '../../lambdas/clean/app.ts';
 import { ALERT_DETAIL_TYPE, ALERT_SOURCE, type TwinHealthChangedDetail } from '../../lambdas/core/alerts/policy.ts';
 import { ASSET_MODELS, findAssetModel } from '../../lambdas/core/catalog/index.ts';
-import type { AssetModel } from '../../lambdas/core/catalog/types.ts';
+import type { AssetInfo, AssetModel } from '../../lambdas/core/catalog/types.ts';
 import { addCounts, type Counts } from '../../lambdas/core/cleaning/counts.ts';
 import { createBundleScorer } from '../../lambdas/core/model/scorer.ts';
 import type { Twin } from '../../lambdas/core/twin/twin.ts';
@@ -69,6 +69,12 @@ export interface LocalRuntimeOptions {
   readonly seed?: number;
   /** Fleet shape overrides (models, failing share, degradation length). @default the simulator's */
   readonly fleet?: Omit<FleetOptions, 'assets' | 'seed'>;
+  /**
+   * Registers exactly these assets (with their attributes) instead of a generated fleet, for replaying
+   * recorded data; `assets` and `fleet` are then ignored. The simulator is not meant to run on them.
+   * @default a fleet from `createFleet`
+   */
+  readonly fleetAssets?: readonly AssetInfo[];
   /** Share of damaged device messages. @default 0 */
   readonly faultRate?: number;
   /** Persist state here; a restart with the same directory resumes. @default in memory */
@@ -165,7 +171,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   // Metrics would print EMF lines on stdout; locally the summary carries the same numbers.
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   const seed = options.seed ?? 1;
-  const assetCount = options.assets ?? 12;
+  const assetCount = options.fleetAssets?.length ?? options.assets ?? 12;
   const dataDir = options.dataDir;
   const stateFile = dataDir ? join(dataDir, 'runtime-state.json') : undefined;
   if (dataDir) mkdirSync(dataDir, { recursive: true });
@@ -232,10 +238,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       await ignoreExisting(kinesis.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 1 })));
     }
 
-    const fleet = createFleet({ ...options.fleet, assets: assetCount, seed });
+    const fleet: FleetAsset[] = options.fleetAssets
+      ? [...options.fleetAssets]
+      : createFleet({ ...options.fleet, assets: assetCount, seed });
     await Promise.all(
       fleet.map((a) =>
-        doc.send(new PutCommand({ TableName: NAMES.assetTable, Item: { assetId: a.assetId, siteId: a.siteId, modelId: a.modelId } })),
+        doc.send(
+          new PutCommand({
+            TableName: NAMES.assetTable,
+            Item: { assetId: a.assetId, siteId: a.siteId, modelId: a.modelId, ...(a.attributes ? { attributes: a.attributes } : {}) },
+          }),
+        ),
       ),
     );
     const siteOf = new Map(fleet.map((a) => [a.assetId, a.siteId]));

@@ -514,7 +514,9 @@ export function completeBatch(
     const rul = scores?.rul ?? null;
     const detail: TwinHealthChangedDetail = {
       version: ALERT_DETAIL_VERSION,
-      alertId: `${twin.assetId}:${scopeKey}:${seq}:${tr.from}>${tr.to}`,
+      // Sample-driven changes are identified by the sample's seq; maintenance changes have no sample, so
+      // the maintenance event's time identifies them (seq -1 would make every repair of a part collide).
+      alertId: `${twin.assetId}:${scopeKey}:${seq >= 0 ? seq : `m${ts}`}:${tr.from}>${tr.to}`,
       assetId: twin.assetId,
       siteId: twin.siteId,
       assetModel: twin.modelId,

@@ -144,6 +144,7 @@ describe('twin: maintenance', () => {
     const replayed = processMessages([maintenance], first.twins, { lookupAsset, baselineFor });
     expect(replayed.twins.size).toBe(0);
 
+
     // One more hour of telemetry: the settle period ends and the seal is NORMAL again.
     const sim = new FleetSimulator(fleet, { seed: 3 });
     const later: RawMessage[] = [];
@@ -170,6 +171,22 @@ describe('twin: maintenance', () => {
     const vector = prepared.rows[0]!.vector;
     expect(vector[names.indexOf('since_maint_seal_h')]).toBeCloseTo((next.ts - at) / 3_600_000, 9);
     expect(vector[names.indexOf('since_maint_bearing_h')]).toBeNaN();
+
+    // A second repair of the same part, once it is NORMAL again and past the 6 h alert cooldown, is a new
+    // change with its own alert id.
+    const again = at + 7 * 3_600_000;
+    const repairAgain: RawMessage = {
+      ...maintenance,
+      payload: (maintenance.payload as string).replace(`"ts":${at}`, `"ts":${again}`),
+      messageId: 'maint-2',
+      receivedAt: again + 1_000,
+    };
+    const firstSeal = first.alerts.find((a) => a.component === 'seal' && a.to === 'MAINTENANCE')!;
+    const secondSeal = processMessages([repairAgain], after.twins, { lookupAsset, baselineFor }).alerts.find(
+      (a) => a.component === 'seal' && a.to === 'MAINTENANCE',
+    );
+    expect(firstSeal.alertId).toBe(`pump-009:component:seal:m${at}:NORMAL>MAINTENANCE`);
+    expect(secondSeal?.alertId).toBe(`pump-009:component:seal:m${again}:NORMAL>MAINTENANCE`);
   });
 });
 
