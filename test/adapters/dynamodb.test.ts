@@ -38,6 +38,15 @@ describe('DynamoTwinStore', () => {
     expect((await store.get('pump-2'))?.samples).toBe(5);
   });
 
+  it('stores magnitudes below DynamoDB\'s smallest (1e-130) as 0 instead of failing the write', async () => {
+    const store = new DynamoTwinStore(db.doc, 'twins');
+    const twin = twinOf('pump-tiny');
+    twin.latest = { ts: 1, seq: 1, readings: { vibration: 1e-131, flow: 5e-324, current: -1e-200, rpm: 2950, pressure: 1e-130 } };
+    await store.put(twin, null);
+    const stored = await store.get('pump-tiny');
+    expect(stored!.latest!.readings).toEqual({ vibration: 0, flow: 0, current: 0, rpm: 2950, pressure: 1e-130 });
+  });
+
   it('returns undefined for a missing twin', async () => {
     expect(await new DynamoTwinStore(db.doc, 'twins').get('nobody')).toBeUndefined();
   });

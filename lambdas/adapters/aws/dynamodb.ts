@@ -27,7 +27,7 @@ export class DynamoTwinStore implements TwinStore {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: twin,
+          Item: toDynamoNumbers(twin),
           // One expression for both cases: a twin that must not exist yet cannot match `version = -1`.
           ConditionExpression: 'attribute_not_exists(assetId) OR version = :expected',
           ExpressionAttributeValues: { ':expected': expectedVersion ?? -1 },
@@ -106,3 +106,25 @@ function toAssetInfo(item: AssetItem): AssetInfo | undefined {
 export const TWIN_DOCUMENT_OPTIONS = {
   marshallOptions: { removeUndefinedValues: true },
 } as const;
+
+/** The smallest magnitude a DynamoDB number holds; smaller ones fail the write with "Number underflow". */
+export const DYNAMO_MIN_MAGNITUDE = 1e-130;
+
+/**
+ * Copies a plain-JSON value with every magnitude below 1e-130 made 0. A valid reading such as 1e-131
+ * (or a variance that small) would otherwise make every write of the twin fail with "Number underflow",
+ * and its records would end on the failure destination. (Large magnitudes cannot arise: readings are
+ * bounded by the catalog's ranges.)
+ */
+export function toDynamoNumbers<T>(value: T): T {
+  if (typeof value === 'number') {
+    return (value !== 0 && Math.abs(value) < DYNAMO_MIN_MAGNITUDE ? 0 : value) as T;
+  }
+  if (Array.isArray(value)) return value.map((v) => toDynamoNumbers(v)) as T;
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = toDynamoNumbers(v);
+    return out as T;
+  }
+  return value;
+}

@@ -1,0 +1,51 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ingestFile } from '../../../local/cli.ts';
+import { expectAccounted } from './accounting.ts';
+import { buildCorpus, CORPUS_FILE } from './corpus.ts';
+
+describe('ingestFile with the bad-input corpus', () => {
+  it('runs the whole corpus through the local runtime without a crash and accounts for all of it', async () => {
+    // Arrange: which lines a text-only ingest cannot carry (broken lines, and bytes that are not text).
+    const lines = buildCorpus();
+    const notText = lines
+      .map((l, i) => (l.kind === 'broken' || l.value.payload === undefined ? i + 1 : 0))
+      .filter((n) => n > 0);
+
+    // Act
+    const s = await ingestFile({ file: CORPUS_FILE });
+
+    // Assert
+    expect(s.lines).toBe(lines.length);
+    expect(s.fileErrors).toBe(notText.length);
+    expect(s.fileErrorSamples.map((e) => e.line)).toEqual(notText);
+    expectAccounted(s);
+    expect(s.messages.accepted).toBeGreaterThan(0);
+  }, 120_000);
+
+  // Regression: a finite reading inside the catalog range but below DynamoDB's smallest number magnitude
+  // (1e-130) passes cleaning; every twin write of the asset used to fail with "Number underflow", the
+  // records were retried and sent to the failure destination, and the twin was never written.
+  it('writes the twin of an asset whose reading is below DynamoDB\'s smallest magnitude', async () => {
+    // Arrange: one valid message; vibration 1e-131 mm/s is inside [0, 50].
+    const dir = mkdtempSync(join(tmpdir(), 'pdm-underflow-'));
+    const file = join(dir, 'tiny.jsonl');
+    const payload = JSON.stringify({
+      schema: 'pdm.telemetry.v1',
+      assetId: 'pump-001',
+      samples: [{ ts: Date.UTC(2026, 0, 15), seq: 1, readings: { temperature: 59, vibration: 1e-131, pressure: 8.8, flow: 188, rpm: 2901, current: 71 } }],
+    });
+    writeFileSync(file, `${JSON.stringify({ topic: 'pdm/site-a/pump-001/telemetry', payload })}\n`);
+
+    // Act
+    const s = await ingestFile({ file });
+    rmSync(dir, { recursive: true, force: true });
+
+    // Assert
+    expect(s.messages.accepted).toBe(1);
+    expect(s.onFailure).toBe(0);
+    expect(s.twins).toBe(1);
+  }, 60_000);
+});
