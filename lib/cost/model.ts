@@ -133,6 +133,8 @@ export interface CostResult {
 /** Expected distinct values among `draws` uniform draws from `n`. */
 function distinct(n: number, draws: number): number {
   if (draws <= 0 || n <= 0) return 0;
+  // One asset (or less) per shard: every draw is that asset.
+  if (n <= 1) return Math.min(n, draws);
   return n * (1 - (1 - 1 / n) ** draws);
 }
 
@@ -200,12 +202,15 @@ export function estimateCost(raw: CostInputs, book: PriceBook = loadPrices()): C
   const bytesRate = messageRate * rawRecBytes;
   const neededShards = Math.max(1, Math.ceil(bytesRate / (1024 * 1024)), Math.ceil(messageRate / 1000));
   const shards = inputs.streamMode === 'on-demand' ? Math.max(WORKLOAD.onDemandMinShards, neededShards) : Math.max(raw.shards ?? neededShards, 1);
-  const perShardRate = messageRate / shards;
+  // Records are keyed by asset, so a shard with no asset gets no records and no invocations (it still
+  // bills its stream-hours). With fewer assets than shards, only `activeShards` carry traffic.
+  const activeShards = Math.min(shards, Math.max(1, Math.ceil(N)));
+  const perShardRate = messageRate / activeShards;
   const window = Math.max(inputs.batchingWindowSeconds, 0.001);
   const invPerShardPerSec = Math.min(perShardRate, Math.max(perShardRate / inputs.batchSize, 1 / window));
-  const cleanInvocations = invPerShardPerSec * shards * SECONDS_PER_MONTH;
+  const cleanInvocations = invPerShardPerSec * activeShards * SECONDS_PER_MONTH;
   const msgsPerInvocation = messages / cleanInvocations;
-  const assetsPerShard = N / shards;
+  const assetsPerShard = N / activeShards;
   const assetsPerInvocation = distinct(assetsPerShard, msgsPerInvocation);
   // One clean record per asset per invocation (packing); the features function sees those records.
   const cleanRecords = assetsPerInvocation * cleanInvocations;
