@@ -8,6 +8,7 @@ import { contractJsonSchemas } from '../lambdas/core/contract/telemetry.ts';
 import { register as registerSimulate } from '../devices/cli.ts';
 import { register as registerCost } from '../lib/cost/cli.ts';
 import { register as registerLocal } from '../local/cli.ts';
+import { register as registerLoad } from '../local/load/cli.ts';
 import { register as registerReplay } from '../local/replay/cli.ts';
 import { registerModelCommands } from '../ml/cli/index.ts';
 
@@ -64,5 +65,6 @@ registerModelCommands(program);
 registerSimulate(program);
 registerCost(program);
 registerReplay(program);
+registerLoad(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,91 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { TwinHealthChangedDetail } from '../../../lambdas/core/alerts/policy.ts';
+import type { Twin } from '../../../lambdas/core/twin/twin.ts';
+import { type LocalRuntime, startLocalRuntime } from '../../../local/runtime/runtime.ts';
+import { compareRuns } from './compare.ts';
+
+const OPTIONS = { assets: 4, seed: 3, ticks: 240 };
+/** 20 ticks per real second: the child's run spans ~12 s, so a periodic save (every 5 s) precedes the kill. */
+const CHILD_SPEED = 12_000;
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+async function outcome(rt: LocalRuntime, deliveries: readonly TwinHealthChangedDetail[]) {
+  const twins = new Map<string, Twin>();
+  const telemetry = new Set<string>();
+  for (const a of rt.fleetAssets) {
+    const t = await rt.twin(a.assetId);
+    if (t) twins.set(a.assetId, t);
+    for (const p of await rt.history(a.assetId, 1_000_000)) telemetry.add(`${a.assetId}:${p.seq}`);
+  }
+  return { twins, telemetry, deliveries };
+}
+
+function snsDeliveries(file: string): TwinHealthChangedDetail[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l) as { kind: string; message?: string })
+    .filter((d) => d.kind === 'sns')
+    .map((d) => (JSON.parse(d.message!) as { detail: TwinHealthChangedDetail }).detail);
+}
+
+describe('local runtime killed mid-run (SIGKILL) and restarted on its data dir', () => {
+  it('ends with the twins, telemetry and alert set of an uninterrupted run', async () => {
+    // Arrange: the uninterrupted reference.
+    const refDir = mkdtempSync(join(tmpdir(), 'pdm-kill-ref-'));
+    dirs.push(refDir);
+    const ref = await startLocalRuntime({ assets: OPTIONS.assets, seed: OPTIONS.seed, logLevel: 'SILENT', alerts: { jsonlPath: join(refDir, 'a.jsonl') } });
+    await ref.simulate({ speed: 1e7, ticks: OPTIONS.ticks });
+    await ref.drain();
+    const clean = await outcome(ref, snsDeliveries(join(refDir, 'a.jsonl')));
+    await ref.stop();
+
+    // Act: a child process runs the same fleet on a data dir and is killed some time after a periodic save.
+    const dir = mkdtempSync(join(tmpdir(), 'pdm-kill-'));
+    dirs.push(dir);
+    const jsonl = join(dir, 'alerts.jsonl');
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(import.meta.dirname, 'kill-child.ts'), dir, jsonl, JSON.stringify({ ...OPTIONS, speed: CHILD_SPEED })],
+      { cwd: join(import.meta.dirname, '..', '..', '..'), stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let finished = false;
+    child.stdout.on('data', (b: Buffer) => (finished ||= b.toString().includes('finished')));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+    const stateFile = join(dir, 'runtime-state.json');
+    const deadline = Date.now() + 30_000;
+    while (!existsSync(stateFile) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    // Off the save's beat, so work done after the last save is lost with the process and must be redone.
+    await new Promise((r) => setTimeout(r, 1_300));
+    child.kill('SIGKILL');
+    const signal = await exited;
+    const savedTick = (JSON.parse(readFileSync(stateFile, 'utf8')) as { sim: { tick: number } }).sim.tick;
+
+    const resumed = await startLocalRuntime({ assets: OPTIONS.assets, seed: OPTIONS.seed, dataDir: dir, logLevel: 'SILENT', alerts: { jsonlPath: jsonl } });
+    await resumed.simulate({ speed: 1e7, ticks: OPTIONS.ticks - savedTick });
+    await resumed.drain();
+    const faulty = await outcome(resumed, snsDeliveries(jsonl));
+    await resumed.stop();
+    const f = compareRuns(clean, faulty);
+    console.table({ 'local process SIGKILL + restart': { ...f, killedAtSavedTick: savedTick, rawDeliveries: faulty.deliveries.length } });
+
+    // Assert: it was a real kill mid-run, and the restarted runtime made up for it.
+    expect(signal).toBe('SIGKILL');
+    expect(finished).toBe(false);
+    expect(savedTick).toBeGreaterThan(0);
+    expect(savedTick).toBeLessThan(OPTIONS.ticks);
+    expect(f.lostToTwins).toBe(0);
+    expect(f.lostToTelemetry).toBe(0);
+    expect(f.twinsDiffering).toBe(0);
+    expect(f.alertSetEqual).toBe(true);
+  }, 80_000);
+});
