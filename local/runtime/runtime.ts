@@ -528,19 +528,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         rawWritten: base.rawWritten + bridge.stats.written,
       };
     };
+    /** What a restart needs; taken only while both pollers are paused or stopped, so it is consistent. */
+    const snapshot = (): PersistedState => ({
+      version: STATE_VERSION,
+      fleet: { assets: assetCount, seed },
+      checkpoints: { raw: { ...rawPoller.checkpoints }, clean: { ...cleanPoller.checkpoints } },
+      counters: current(),
+      sim: { tick: sim.tick, clock: clock ?? sim.now, seqs: { ...seqs } },
+      recentAlerts: alertLog.slice(-200),
+    });
     const save = async () => {
       if (!stateFile) return;
       await Promise.all([rawPoller.pause(), cleanPoller.pause()]);
       try {
-        const state: PersistedState = {
-          version: STATE_VERSION,
-          fleet: { assets: assetCount, seed },
-          checkpoints: { raw: { ...rawPoller.checkpoints }, clean: { ...cleanPoller.checkpoints } },
-          counters: current(),
-          sim: { tick: sim.tick, clock: clock ?? sim.now, seqs: { ...seqs } },
-          recentAlerts: alertLog.slice(-200),
-        };
-        writeState(stateFile, state);
+        writeState(stateFile, snapshot());
       } finally {
         rawPoller.resume();
         cleanPoller.resume();
@@ -614,15 +615,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       await cleanPoller.stop();
       if (stateFile) {
         // Pollers are stopped: checkpoints and counters are consistent.
-        const state: PersistedState = {
-          version: STATE_VERSION,
-          fleet: { assets: assetCount, seed },
-          checkpoints: { raw: { ...rawPoller.checkpoints }, clean: { ...cleanPoller.checkpoints } },
-          counters: current(),
-          sim: { tick: sim.tick, clock: clock ?? sim.now, seqs: { ...seqs } },
-          recentAlerts: alertLog.slice(-200),
-        };
-        writeState(stateFile, state);
+        writeState(stateFile, snapshot());
       }
       await stopAll();
     };

@@ -232,21 +232,7 @@ export function machineEvents(data: AzureData, id: number): ReplayEvent[] {
  * data ≤ t_i only, labels use only the future. `times` and `events` need not be sorted.
  */
 export function labelWithin(times: ArrayLike<number>, events: readonly number[], horizon: number): Uint8Array {
-  const ev = [...events].sort((a, b) => a - b);
-  const out = new Uint8Array(times.length);
-  for (let i = 0; i < times.length; i++) {
-    const t = times[i]!;
-    // First event strictly after t.
-    let lo = 0;
-    let hi = ev.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (ev[mid]! <= t) lo = mid + 1;
-      else hi = mid;
-    }
-    out[i] = lo < ev.length && ev[lo]! <= t + horizon ? 1 : 0;
-  }
-  return out;
+  return Uint8Array.from(timeToNext(times, events), (dt) => (dt <= horizon ? 1 : 0));
 }
 
 /** Time from each row to the first event strictly after it (ms), +∞ when none follows. */
