@@ -9,7 +9,11 @@
  *      input re-applied (the core folds are pure, and replayed samples are screened out), its new
  *      side effects are sent, and the write retried, a bounded number of times.
  * Side effects go before the twin write so that a failure leaves the twin unchanged: Lambda retries
- * the records and they are recomputed, never lost (at-least-once; alerts carry a stable `alertId`).
+ * the records and they are recomputed, never lost. Alerts are the exception, because re-sending the
+ * ones that did go out would duplicate them: an alert the bus refuses goes into the twin's outbox
+ * (`pendingAlerts`) with the twin write, the asset's records are reported failed so that Lambda
+ * redelivers them promptly, and the redelivery (or any later invocation for the asset) sends the outbox
+ * first. Alerts are then delivered once, unless the function dies between a publish and the twin write.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -71,6 +75,8 @@ export interface FeatureSummary {
   readonly conflicts: number;
   readonly rows: number;
   readonly alerts: number;
+  /** Alerts the bus refused, kept in the twins' outboxes for the redelivery. */
+  readonly alertsPending: number;
   readonly quarantined: number;
   readonly timestreamRejected: number;
   readonly failedAssets: readonly string[];
@@ -99,6 +105,10 @@ interface Work {
   predictions?: readonly (Prediction | null)[];
   done?: CompletedBatch;
   failed?: string;
+  /** The stored twin's outbox when it was read. */
+  carried?: readonly TwinHealthChangedDetail[];
+  /** Alerts of this asset the bus refused in this invocation: the twin's next outbox. */
+  unsent?: TwinHealthChangedDetail[];
 }
 
 interface Stats {
@@ -106,6 +116,7 @@ interface Stats {
   twinsWritten: number;
   rows: number;
   alerts: number;
+  alertsPending: number;
   quarantined: number;
   timestreamRejected: number;
 }
@@ -189,7 +200,7 @@ export function createHandler(deps: FeatureDeps): FeatureHandler {
     }
 
     const sent: Sent = { rows: new Set(), alerts: new Set(), quarantine: new Set() };
-    const stats: Stats = { conflicts: 0, twinsWritten: 0, rows: 0, alerts: 0, quarantined: 0, timestreamRejected: 0 };
+    const stats: Stats = { conflicts: 0, twinsWritten: 0, rows: 0, alerts: 0, alertsPending: 0, quarantined: 0, timestreamRejected: 0 };
     const live = () => all.filter((w) => w.failed === undefined);
 
     // Phase A
@@ -215,7 +226,13 @@ export function createHandler(deps: FeatureDeps): FeatureHandler {
     const failedSeqs = new Set<string>();
     const failedAssets: string[] = [];
     for (const w of all) {
-      if (w.failed === undefined || w.failed === 'skipped') continue;
+      if (w.failed === 'skipped') continue;
+      if (w.failed === undefined) {
+        // Written with an outbox: redeliver the records so that the outbox goes out soon, even if the
+        // device falls silent. Their samples are already in the twin and are screened as replays.
+        if ((w.unsent?.length ?? 0) > 0) for (const s of w.seqs) failedSeqs.add(s);
+        continue;
+      }
       failedAssets.push(w.assetId);
       for (const s of w.seqs) failedSeqs.add(s);
     }
@@ -229,6 +246,7 @@ export function createHandler(deps: FeatureDeps): FeatureHandler {
     add('AssetsFailed', failedAssets.length);
     add('FeatureRows', stats.rows);
     add('AlertsPublished', stats.alerts);
+    add('AlertsPending', stats.alertsPending);
     add('ScreenQuarantined', stats.quarantined);
     add('TimestreamRejected', stats.timestreamRejected);
     add('InvalidCleanRecords', invalid.length);
@@ -254,6 +272,8 @@ export function createHandler(deps: FeatureDeps): FeatureHandler {
     const prepared = prepareBatch(current, w.inputs, w.ctx!);
     const predictions = await deps.scorer.score(w.model!, prepared.twin, prepared.rows);
     w.expected = current ? current.version : null;
+    w.carried = current?.pendingAlerts ?? [];
+    w.unsent = [];
     w.prepared = prepared;
     w.predictions = predictions;
     w.done = completeBatch(prepared, predictions, w.ctx!, w.policies!);
@@ -261,10 +281,15 @@ export function createHandler(deps: FeatureDeps): FeatureHandler {
 
   async function commit(w: Work, sent: Sent, stats: Stats, requestId: string): Promise<void> {
     for (let attempt = 0; ; attempt++) {
-      if (!w.done!.changed) return;
+      const unsent = w.unsent ?? [];
+      if (!w.done!.changed && (w.carried?.length ?? 0) === 0 && unsent.length === 0) return;
+      const twin = { ...w.done!.twin };
+      if (unsent.length > 0) twin.pendingAlerts = unsent;
+      else delete twin.pendingAlerts;
       try {
-        await deps.twins.put(w.done!.twin, w.expected ?? null);
+        await deps.twins.put(twin, w.expected ?? null);
         stats.twinsWritten += 1;
+        stats.alertsPending += unsent.length;
         return;
       } catch (err) {
         if (!(err instanceof TwinConflictError) || attempt >= maxRetries) throw err;
@@ -306,7 +331,12 @@ export function createHandler(deps: FeatureDeps): FeatureHandler {
         predictions.push({ ...dims, ts: row.ts, seq: row.seq, anomaly: row.anomaly.score, prediction: w.predictions![i] ?? null });
         featureOwners.push(w);
       });
-      for (const a of w.done!.alerts) if (!sent.alerts.has(a.alertId)) alerts.push(a);
+      const queued = new Set<string>();
+      for (const a of [...(w.carried ?? []), ...w.done!.alerts]) {
+        if (sent.alerts.has(a.alertId) || queued.has(a.alertId)) continue;
+        queued.add(a.alertId);
+        alerts.push(a);
+      }
       for (const q of prepared.quarantine) {
         if (sent.quarantine.has(quarantineKey(w, q))) continue;
         quarantine.push(q);
@@ -314,10 +344,9 @@ export function createHandler(deps: FeatureDeps): FeatureHandler {
       }
     }
     const byAsset = new Map(ws.map((w) => [w.assetId, w]));
-    const [f, p, a, q] = await Promise.allSettled([
+    const [f, p, q] = await Promise.allSettled([
       features.length > 0 ? deps.telemetry.writeFeatures(features) : Promise.resolve({ written: 0, rejected: [] }),
       predictions.length > 0 ? deps.telemetry.writePredictions(predictions) : Promise.resolve({ written: 0, rejected: [] }),
-      alerts.length > 0 ? deps.alerts.publish(alerts) : Promise.resolve({ failed: [] }),
       quarantine.length > 0 ? deps.quarantine.put(quarantine, requestId) : Promise.resolve({ objects: [], failed: [] }),
     ]);
     const failAll = (owners: Iterable<Work>, what: string, err: unknown) => {
@@ -337,19 +366,6 @@ export function createHandler(deps: FeatureDeps): FeatureHandler {
       for (const fp of features) sent.rows.add(`${fp.assetId}:${fp.row.seq}`);
       stats.rows += features.length;
     }
-    if (a.status === 'rejected') failAll(new Set(alerts.map((x) => byAsset.get(x.assetId)!)), 'alert publish', a.reason);
-    else {
-      const bad = new Set(a.value.failed.map((x) => x.alert.alertId));
-      for (const x of a.value.failed) {
-        const w = byAsset.get(x.alert.assetId);
-        if (w && w.failed === undefined) fail(w, new Error(`alert ${x.alert.alertId}: ${x.error}`));
-      }
-      for (const x of alerts) {
-        if (bad.has(x.alertId)) continue;
-        sent.alerts.add(x.alertId);
-        stats.alerts += 1;
-      }
-    }
     const ownersOf = (reason?: string) =>
       new Set(quarantine.filter((x) => reason === undefined || x.reason === reason).map((x) => quarantineOwner.get(x)!));
     if (q.status === 'rejected') failAll(ownersOf(), 'quarantine', q.reason);
@@ -361,6 +377,30 @@ export function createHandler(deps: FeatureDeps): FeatureHandler {
         sent.quarantine.add(quarantineKey(quarantineOwner.get(x)!, x));
         stats.quarantined += 1;
       }
+    }
+    // Alerts go last, and only for assets whose other side effects succeeded: an asset that fails is
+    // retried whole, and anything it had published would go out twice. A refused alert does not fail
+    // its asset either (that would re-send the alerts that went out): it goes to the asset's outbox,
+    // written with the twin in phase C.
+    const toPublish = alerts.filter((x) => byAsset.get(x.assetId)?.failed === undefined);
+    let refused: Map<string, string>;
+    try {
+      const res = toPublish.length > 0 ? await deps.alerts.publish(toPublish) : { failed: [] };
+      refused = new Map(res.failed.map((x) => [x.alert.alertId, x.error]));
+    } catch (err) {
+      refused = new Map(toPublish.map((x) => [x.alertId, errorMessage(err)]));
+    }
+    for (const x of toPublish) {
+      const error = refused.get(x.alertId);
+      if (error === undefined) {
+        sent.alerts.add(x.alertId);
+        stats.alerts += 1;
+        continue;
+      }
+      const w = byAsset.get(x.assetId);
+      if (!w) continue;
+      (w.unsent ??= []).push(x);
+      logger.warn('alert refused by the bus; kept in the twin outbox', { assetId: x.assetId, alertId: x.alertId, error });
     }
   }
 

@@ -11,7 +11,7 @@ import { S3QuarantineSink } from '../../lambdas/adapters/aws/s3.ts';
 import { SageMakerScorer } from '../../lambdas/adapters/aws/sagemaker.ts';
 import { TimestreamTelemetryStore } from '../../lambdas/adapters/aws/timestream.ts';
 import { InProcessScorer, readBundleDir } from '../../lambdas/adapters/model.ts';
-import { NoopTelemetryStore, type TwinStore } from '../../lambdas/adapters/ports.ts';
+import { type AlertPublisher, NoopTelemetryStore, type TwinStore } from '../../lambdas/adapters/ports.ts';
 import { encodeCleanItem, packItems } from '../../lambdas/adapters/records.ts';
 import { fleetLookup } from '../../devices/fleet.ts';
 import { DEFAULT_BASELINES } from '../../lambdas/core/anomaly/index.ts';
@@ -36,7 +36,7 @@ let db: Dynamo;
 
 beforeAll(async () => {
   db = await startDynalite();
-  await Promise.all(['assets', 'twins-a', 'twins-b', 'twins-c', 'twins-d'].map((t) => db.createTable(t)));
+  await Promise.all(['assets', 'twins-a', 'twins-b', 'twins-c', 'twins-d', 'twins-e'].map((t) => db.createTable(t)));
   await registerFleet(db.doc, 'assets', fleet);
   s3.on(PutObjectCommand).resolves({});
   events.on(PutEventsCommand).callsFake((input: { Entries: unknown[] }) => ({ FailedEntryCount: 0, Entries: input.Entries.map(() => ({ EventId: 'e' })) }));
@@ -165,6 +165,40 @@ describe('features handler', () => {
     expect(res.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(victimSeqs.sort());
     expect(await real.get(victim)).toBeUndefined();
     expect(await real.get(fleet[0]!.assetId)).toBeDefined();
+  });
+
+  it('keeps alerts the bus refuses in the twin outbox, redelivers the records, and then sends each alert once', async () => {
+    const table = 'twins-e';
+    const store = new DynamoTwinStore(db.doc, table);
+    const refusing: AlertPublisher = { publish: async (alerts) => ({ failed: alerts.map((alert) => ({ alert, error: 'ThrottlingException' })) }) };
+    const event = cleanEvent(0, 150);
+
+    const first = await createHandler(deps(table, { alerts: refusing }))(event, lambdaContext());
+    const pending = new Map<string, TwinHealthChangedDetail[]>();
+    for (const a of fleet) {
+      const twin = await store.get(a.assetId);
+      if (twin?.pendingAlerts) pending.set(a.assetId, twin.pendingAlerts);
+    }
+    const pendingIds = [...pending.values()].flat().map((a) => a.alertId);
+    expect(pendingIds.length).toBeGreaterThan(0);
+    const redelivered = new Set(first.batchItemFailures.map((f) => f.itemIdentifier));
+    const ownersOfPending = event.Records.filter((r) => pending.has(r.kinesis.partitionKey)).map((r) => r.kinesis.sequenceNumber);
+    expect([...redelivered].sort()).toEqual(ownersOfPending.sort());
+
+    const before = publishedAlerts().length;
+    const second = await createHandler(deps(table))(event, lambdaContext());
+    const delivered = publishedAlerts().slice(before).map((a) => a.alertId);
+    expect(second.batchItemFailures).toEqual([]);
+    expect(delivered.sort()).toEqual([...pendingIds].sort());
+    const expected = reference(150);
+    for (const a of fleet) {
+      const twin = await store.get(a.assetId);
+      expect(twin?.pendingAlerts).toBeUndefined();
+      expect(logicalState(twin!)).toEqual(logicalState(expected.get(a.assetId)!));
+    }
+
+    await createHandler(deps(table))(event, lambdaContext());
+    expect(publishedAlerts().length - before).toBe(delivered.length);
   });
 
   it('falls back to in-process scoring when the endpoint fails, and reports Timestream rejections', async () => {

@@ -88,6 +88,12 @@ export interface Twin {
   components: Record<string, ComponentTwin>;
   alertLedger: AlertLedger;
   history: TwinTransition[];
+  /**
+   * Alerts decided but not yet accepted by the alert bus (an outbox): written with the twin when a
+   * publish fails, sent and cleared by the next invocation for the asset. Absent when empty, so a twin
+   * that delivered everything has the same logical state as one that never failed.
+   */
+  pendingAlerts?: TwinHealthChangedDetail[];
 }
 
 export function newTwin(asset: AssetInfo, model: AssetModel, baseline: AnomalyBaseline): Twin {

@@ -87,5 +87,6 @@ describe('local runtime killed mid-run (SIGKILL) and restarted on its data dir',
     expect(f.lostToTelemetry).toBe(0);
     expect(f.twinsDiffering).toBe(0);
     expect(f.alertSetEqual).toBe(true);
+    expect(f.alertsDuplicated).toBe(0);
   }, 80_000);
 });

@@ -49,6 +49,7 @@ describe('pipeline under injected faults', () => {
     expect(f.lostToTelemetry).toBe(0);
     expect(f.twinsDifferingIgnoringProvenance).toBe(0);
     expect(f.alertSetEqual).toBe(true);
+    expect(f.alertsDuplicated).toBe(0);
   }, 60_000);
 
   it('reports a Timestream RejectedRecords sample as rejected, and it is the only telemetry gap; twins still equal', async () => {
@@ -69,5 +70,6 @@ describe('pipeline under injected faults', () => {
     expect(f.lostToTwins).toBe(0);
     expect(f.twinsDiffering).toBe(0);
     expect(f.alertSetEqual).toBe(true);
+    expect(f.alertsDuplicated).toBe(0);
   }, 60_000);
 });
