@@ -90,6 +90,12 @@ export interface TwinStore {
    * @throws TwinConflictError when it does not.
    */
   put(twin: Twin, expectedVersion: number | null): Promise<void>;
+  /**
+   * Replaces the stored twin's outbox (`pendingAlerts`) with `remaining` if the twin still has
+   * `version`, without changing anything else. @returns false when a newer write replaced the twin
+   * (that writer read the outbox and carries it on).
+   */
+  settleAlerts(assetId: string, version: number, remaining: readonly TwinHealthChangedDetail[]): Promise<boolean>;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -190,9 +196,21 @@ export interface AlertPublisher {
 // ---------------------------------------------------------------------------------------------------
 // Scoring
 
+/** One asset's rows to score, with its twin (the context some predictors read). */
+export interface ScoreItem {
+  readonly twin: Twin;
+  readonly rows: readonly FeatureRow[];
+}
+
 /** The async form of the core's `RowScorer`: one prediction (or null: no model) per row. */
 export interface Scorer {
   score(model: AssetModel, twin: Twin, rows: readonly FeatureRow[]): Promise<(Prediction | null)[]>;
+  /**
+   * Scores several assets of one asset model at once: one answer per item, each like `score`'s. A
+   * remote scorer implements it to make one call per predictor for all of them instead of one per
+   * asset (calls are what serverless endpoints bill). @default each item through `score`
+   */
+  scoreMany?(model: AssetModel, items: readonly ScoreItem[]): Promise<(Prediction | null)[][]>;
   /** Whether rows of this asset model need feature vectors (it has predictors). */
   scores(model: AssetModel): boolean;
 }

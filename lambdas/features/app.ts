@@ -1,19 +1,22 @@
 /**
  * The features function: clean stream → per asset: twin (DynamoDB), scores, time series, alerts.
  *
- * Per invocation, in three phases:
- *   A. per asset (arrival order kept): read twin + registration, `prepareBatch`, score, `completeBatch`;
- *   B. side effects for all assets together: features/predictions to the telemetry store, alerts to
- *      EventBridge, screening quarantines to S3 (one object per reason);
- *   C. per asset, one conditional twin write. On a version conflict the asset is re-read and the same
- *      input re-applied (the core folds are pure, and replayed samples are screened out), its new
- *      side effects are sent, and the write retried, a bounded number of times.
- * Side effects go before the twin write so that a failure leaves the twin unchanged: Lambda retries
- * the records and they are recomputed, never lost. Alerts are the exception, because re-sending the
- * ones that did go out would duplicate them: an alert the bus refuses goes into the twin's outbox
- * (`pendingAlerts`) with the twin write, the asset's records are reported failed so that Lambda
- * redelivers them promptly, and the redelivery (or any later invocation for the asset) sends the outbox
- * first. Alerts are then delivered once, unless the function dies between a publish and the twin write.
+ * Per invocation, in four phases:
+ *   A. per asset (arrival order kept): read twin + registration, `prepareBatch`; then all assets of a
+ *      model scored together (one endpoint call per predictor); then `completeBatch` per asset;
+ *   B. side effects for all assets together: features/predictions to the telemetry store, screening
+ *      quarantines to S3 (one object per reason);
+ *   C. per asset, one conditional twin write, carrying the alerts to send in its outbox
+ *      (`pendingAlerts`). On a version conflict the asset is re-read and the same input re-applied
+ *      (the core folds are pure, and replayed samples are screened out), its new side effects are
+ *      sent, and the write retried, a bounded number of times;
+ *   D. the outboxes of the written twins to EventBridge in one go, then each outbox settled: emptied,
+ *      or left holding what the bus refused (those assets' records are then reported failed so that
+ *      Lambda redelivers them and the outbox is retried soon; any later record of the asset also does).
+ * Telemetry and quarantine go before the twin write so that a failure leaves the twin unchanged:
+ * Lambda retries the records and they are recomputed, never lost. Alerts go after it, because an alert
+ * that went out and is then recomputed by a retry would be delivered twice; from the outbox it is sent
+ * once, unless the function dies between the publish and the settle.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -107,7 +110,11 @@ interface Work {
   failed?: string;
   /** The stored twin's outbox when it was read. */
   carried?: readonly TwinHealthChangedDetail[];
-  /** Alerts of this asset the bus refused in this invocation: the twin's next outbox. */
+  /** The outbox written with the twin: the carried alerts and the new ones. */
+  outbox?: TwinHealthChangedDetail[];
+  /** Version of the twin as written (or as read, when nothing needed writing). */
+  written?: number | null;
+  /** Alerts of this asset the bus refused in phase D: the outbox left in the twin. */
   unsent?: TwinHealthChangedDetail[];
 }
 
@@ -124,7 +131,6 @@ interface Stats {
 /** What phase B has already sent for this invocation, so a conflict re-apply sends only what is new. */
 interface Sent {
   readonly rows: Set<string>;
-  readonly alerts: Set<string>;
   readonly quarantine: Set<string>;
 }
 
@@ -199,18 +205,20 @@ export function createHandler(deps: FeatureDeps): FeatureHandler {
       for (const w of all) w.failed = errorMessage(err);
     }
 
-    const sent: Sent = { rows: new Set(), alerts: new Set(), quarantine: new Set() };
+    const sent: Sent = { rows: new Set(), quarantine: new Set() };
     const stats: Stats = { conflicts: 0, twinsWritten: 0, rows: 0, alerts: 0, alertsPending: 0, quarantined: 0, timestreamRejected: 0 };
     const live = () => all.filter((w) => w.failed === undefined);
 
-    // Phase A
+    // Phase A: read and fold per asset, then score all assets of a model together (one endpoint call
+    // per predictor for the batch rather than per asset), then complete.
     await pool(live(), concurrency, async (w) => {
       try {
-        await apply(w);
+        await read(w);
       } catch (err) {
         fail(w, err);
       }
     });
+    await scoreAll(live());
     // Phase B
     const invalidReport = invalid.length > 0 ? await deps.quarantine.put(invalid, requestId) : { failed: [] };
     await sideEffects(live(), sent, stats, requestId);
@@ -222,6 +230,8 @@ export function createHandler(deps: FeatureDeps): FeatureHandler {
         fail(w, err);
       }
     });
+    // Phase D
+    await deliverOutboxes(live(), stats);
 
     const failedSeqs = new Set<string>();
     const failedAssets: string[] = [];
@@ -267,29 +277,75 @@ export function createHandler(deps: FeatureDeps): FeatureHandler {
   }
 
   /** Reads the twin and folds the asset's input into it (phases 1 and 2 of the core), without writing. */
-  async function apply(w: Work): Promise<void> {
+  /** Reads the twin and folds the asset's input into it, without scoring or writing. */
+  async function read(w: Work): Promise<void> {
     const current = await deps.twins.get(w.assetId);
-    const prepared = prepareBatch(current, w.inputs, w.ctx!);
-    const predictions = await deps.scorer.score(w.model!, prepared.twin, prepared.rows);
+    w.prepared = prepareBatch(current, w.inputs, w.ctx!);
     w.expected = current ? current.version : null;
     w.carried = current?.pendingAlerts ?? [];
-    w.unsent = [];
-    w.prepared = prepared;
-    w.predictions = predictions;
-    w.done = completeBatch(prepared, predictions, w.ctx!, w.policies!);
+  }
+
+  /** Scores the read assets, grouped by asset model, and completes each; an asset that fails is marked. */
+  async function scoreAll(ws: readonly Work[]): Promise<void> {
+    const byModel = new Map<AssetModel, Work[]>();
+    for (const w of ws) {
+      const group = byModel.get(w.model!);
+      if (group) group.push(w);
+      else byModel.set(w.model!, [w]);
+    }
+    await Promise.all(
+      [...byModel].map(async ([model, group]) => {
+        let predictions: (Prediction | null)[][];
+        try {
+          const items = group.map((w) => ({ twin: w.prepared!.twin, rows: w.prepared!.rows }));
+          predictions = deps.scorer.scoreMany
+            ? await deps.scorer.scoreMany(model, items)
+            : await Promise.all(items.map((it) => deps.scorer.score(model, it.twin, it.rows)));
+        } catch (err) {
+          for (const w of group) fail(w, err);
+          return;
+        }
+        group.forEach((w, i) => {
+          try {
+            w.predictions = predictions[i]!;
+            w.done = completeBatch(w.prepared!, w.predictions, w.ctx!, w.policies!);
+          } catch (err) {
+            fail(w, err);
+          }
+        });
+      }),
+    );
+  }
+
+  /** Reads, scores and completes one asset (the re-apply after a version conflict). */
+  async function apply(w: Work): Promise<void> {
+    await read(w);
+    await scoreAll([w]);
+    if (w.failed !== undefined) throw new Error(w.failed);
   }
 
   async function commit(w: Work, sent: Sent, stats: Stats, requestId: string): Promise<void> {
     for (let attempt = 0; ; attempt++) {
-      const unsent = w.unsent ?? [];
-      if (!w.done!.changed && (w.carried?.length ?? 0) === 0 && unsent.length === 0) return;
+      const outbox: TwinHealthChangedDetail[] = [];
+      const ids = new Set<string>();
+      for (const a of [...(w.carried ?? []), ...w.done!.alerts]) {
+        if (ids.has(a.alertId)) continue;
+        ids.add(a.alertId);
+        outbox.push(a);
+      }
+      w.outbox = outbox;
+      const newAlerts = outbox.length > (w.carried?.length ?? 0);
+      if (!w.done!.changed && !newAlerts) {
+        w.written = w.expected ?? null;
+        return;
+      }
       const twin = { ...w.done!.twin };
-      if (unsent.length > 0) twin.pendingAlerts = unsent;
+      if (outbox.length > 0) twin.pendingAlerts = outbox;
       else delete twin.pendingAlerts;
       try {
         await deps.twins.put(twin, w.expected ?? null);
         stats.twinsWritten += 1;
-        stats.alertsPending += unsent.length;
+        w.written = twin.version;
         return;
       } catch (err) {
         if (!(err instanceof TwinConflictError) || attempt >= maxRetries) throw err;
@@ -300,6 +356,43 @@ export function createHandler(deps: FeatureDeps): FeatureHandler {
         if (w.failed !== undefined) throw new Error(w.failed, { cause: err });
       }
     }
+  }
+
+  /**
+   * Publishes the outboxes of the written twins together, then settles each: emptied when all of it
+   * went out, else left with what the bus refused (the asset's records are then redelivered).
+   */
+  async function deliverOutboxes(ws: readonly Work[], stats: Stats): Promise<void> {
+    const withMail = ws.filter((w) => (w.outbox?.length ?? 0) > 0 && w.written !== null && w.written !== undefined);
+    if (withMail.length === 0) return;
+    const alerts = withMail.flatMap((w) => w.outbox!);
+    let refused: Map<string, string>;
+    try {
+      const res = await deps.alerts.publish(alerts);
+      refused = new Map(res.failed.map((x) => [x.alert.alertId, x.error]));
+    } catch (err) {
+      refused = new Map(alerts.map((x) => [x.alertId, errorMessage(err)]));
+    }
+    await pool(withMail, concurrency, async (w) => {
+      const unsent = w.outbox!.filter((a) => refused.has(a.alertId));
+      w.unsent = unsent;
+      stats.alerts += w.outbox!.length - unsent.length;
+      stats.alertsPending += unsent.length;
+      for (const a of unsent) {
+        logger.warn('alert refused by the bus; kept in the twin outbox', { assetId: w.assetId, alertId: a.alertId, error: refused.get(a.alertId) });
+      }
+      if (unsent.length === w.outbox!.length) return; // nothing went out: the stored outbox is already right
+      try {
+        const settled = await deps.twins.settleAlerts(w.assetId, w.written!, unsent);
+        // A newer write carries the outbox as it read it: it may send these alerts again (rare: one
+        // writer per shard, so per asset, unless the stream's parallelization factor is raised).
+        if (!settled) logger.info('twin written again before its outbox settled', { assetId: w.assetId });
+      } catch (err) {
+        // The outbox stays as written: the next invocation for the asset sends it again. Said, not hidden.
+        logger.error('outbox settle failed; its alerts may be delivered again', { assetId: w.assetId, error: errorMessage(err) });
+        w.unsent = w.outbox;
+      }
+    });
   }
 
   /**
@@ -315,7 +408,6 @@ export function createHandler(deps: FeatureDeps): FeatureHandler {
     const features: FeaturePoint[] = [];
     const predictions: PredictionPoint[] = [];
     const featureOwners: Work[] = [];
-    const alerts: TwinHealthChangedDetail[] = [];
     const quarantine: QuarantineRecord[] = [];
     const quarantineOwner = new Map<QuarantineRecord, Work>();
     const quarantineKey = (w: Work, q: QuarantineRecord) => `${w.assetId}:${q.reason}:${q.messageId}:${q.seq}:${q.sensor ?? ''}`;
@@ -331,19 +423,12 @@ export function createHandler(deps: FeatureDeps): FeatureHandler {
         predictions.push({ ...dims, ts: row.ts, seq: row.seq, anomaly: row.anomaly.score, prediction: w.predictions![i] ?? null });
         featureOwners.push(w);
       });
-      const queued = new Set<string>();
-      for (const a of [...(w.carried ?? []), ...w.done!.alerts]) {
-        if (sent.alerts.has(a.alertId) || queued.has(a.alertId)) continue;
-        queued.add(a.alertId);
-        alerts.push(a);
-      }
       for (const q of prepared.quarantine) {
         if (sent.quarantine.has(quarantineKey(w, q))) continue;
         quarantine.push(q);
         quarantineOwner.set(q, w);
       }
     }
-    const byAsset = new Map(ws.map((w) => [w.assetId, w]));
     const [f, p, q] = await Promise.allSettled([
       features.length > 0 ? deps.telemetry.writeFeatures(features) : Promise.resolve({ written: 0, rejected: [] }),
       predictions.length > 0 ? deps.telemetry.writePredictions(predictions) : Promise.resolve({ written: 0, rejected: [] }),
@@ -377,30 +462,6 @@ export function createHandler(deps: FeatureDeps): FeatureHandler {
         sent.quarantine.add(quarantineKey(quarantineOwner.get(x)!, x));
         stats.quarantined += 1;
       }
-    }
-    // Alerts go last, and only for assets whose other side effects succeeded: an asset that fails is
-    // retried whole, and anything it had published would go out twice. A refused alert does not fail
-    // its asset either (that would re-send the alerts that went out): it goes to the asset's outbox,
-    // written with the twin in phase C.
-    const toPublish = alerts.filter((x) => byAsset.get(x.assetId)?.failed === undefined);
-    let refused: Map<string, string>;
-    try {
-      const res = toPublish.length > 0 ? await deps.alerts.publish(toPublish) : { failed: [] };
-      refused = new Map(res.failed.map((x) => [x.alert.alertId, x.error]));
-    } catch (err) {
-      refused = new Map(toPublish.map((x) => [x.alertId, errorMessage(err)]));
-    }
-    for (const x of toPublish) {
-      const error = refused.get(x.alertId);
-      if (error === undefined) {
-        sent.alerts.add(x.alertId);
-        stats.alerts += 1;
-        continue;
-      }
-      const w = byAsset.get(x.assetId);
-      if (!w) continue;
-      (w.unsent ??= []).push(x);
-      logger.warn('alert refused by the bus; kept in the twin outbox', { assetId: x.assetId, alertId: x.alertId, error });
     }
   }
 

@@ -39,7 +39,7 @@ export interface ModelWorkload {
   readonly sampleBytes: number;
   /** One clean item on the clean stream (newline included). */
   readonly cleanItemBytes: number;
-  /** Twin item JSON size once its windows are full (7.6 simulated days). */
+  /** Stored twin item size (`encodeTwinItem`: summary + deflated JSON) once its windows are full (7.6 simulated days). */
   readonly twinBytes: number;
   /** Timestream write sizes of one sample's rows (telemetry, features, predictions), bytes. */
   readonly timestreamRowBytes: readonly [number, number, number];
@@ -50,9 +50,9 @@ export interface ModelWorkload {
 export const WORKLOAD = {
   models: {
     // messages: K=1 / 10 / 60 measured 228 / 1602 / 9216 bytes (pump), 199 / 1257 / 7102 (machine), 465 / 3932 / 23179 (turbofan)
-    'centrifugal-pump': { messageHeaderBytes: 76, sampleBytes: 152.3, cleanItemBytes: 295, twinBytes: 9922, timestreamRowBytes: [200, 3_000, 200], predictors: 2 },
-    'industrial-machine': { messageHeaderBytes: 81, sampleBytes: 117.6, cleanItemBytes: 265, twinBytes: 7365, timestreamRowBytes: [190, 2_130, 260], predictors: 5 },
-    turbofan: { messageHeaderBytes: 78, sampleBytes: 385.1, cleanItemBytes: 522, twinBytes: 8438, timestreamRowBytes: [420, 6_770, 200], predictors: 2 },
+    'centrifugal-pump': { messageHeaderBytes: 76, sampleBytes: 152.3, cleanItemBytes: 295, twinBytes: 3876, timestreamRowBytes: [200, 3_000, 200], predictors: 2 },
+    'industrial-machine': { messageHeaderBytes: 81, sampleBytes: 117.6, cleanItemBytes: 265, twinBytes: 2969, timestreamRowBytes: [190, 2_130, 260], predictors: 5 },
+    turbofan: { messageHeaderBytes: 78, sampleBytes: 385.1, cleanItemBytes: 522, twinBytes: 2934, timestreamRowBytes: [420, 6_770, 200], predictors: 2 },
   } satisfies Record<string, ModelWorkload>,
   /** µs of core compute per message on the dev machine: 3.6 + 4.3 × K (bench: 7.9 at K=1, 46.6 at K=10). */
   coreMicrosPerMessage: (k: number) => 3.6 + 4.3 * k,
@@ -63,9 +63,12 @@ export const WORKLOAD = {
   /** Assumed I/O wait per invocation (not measured on AWS): PutRecords; twin Get+Put and EventBridge. */
   cleanIoMs: 15,
   featuresIoMs: 30,
-  /** Extra wait per features invocation for InvokeEndpoint (parallel over predictors), and endpoint compute per call. */
+  /** Extra wait per features invocation for InvokeEndpoint (parallel over predictors), and endpoint compute per call and per row (assumed). */
   endpointIoMs: 40,
   endpointComputeMs: 20,
+  endpointMicrosPerRow: 20,
+  /** Rows per InvokeEndpoint call (DEFAULT_MAX_ROWS_PER_CALL). */
+  endpointRowsPerCall: 1_000,
   /** Lambda log bytes per invocation (START/END/REPORT + EMF metrics line). */
   logBytesPerInvocation: 1_500,
   /** Custom metrics the handlers emit (docs/handlers.md: 10 + reasons for clean, 12 for features). */
@@ -281,14 +284,25 @@ export function estimateCost(raw: CostInputs, book: PriceBook = loadPrices()): C
   const timestreamWriteUsd = (tsWrites / 1e6) * p('timestream.writePerMillion1Kb');
   const timestream = line(timestreamUsd, { writeUnits: tsWrites });
 
-  // SageMaker serverless: one call per predictor per asset per features invocation.
+  // SageMaker serverless: per features invocation, one call per predictor of each asset model present,
+  // carrying all of that model's rows (SageMakerScorer.scoreMany, ≤ 1,000 rows a call).
   let sagemakerUsd = 0, endpointCalls = 0;
   if (inputs.scoring === 'endpoint') {
     const perAsset = Object.entries(mix).reduce((a, [id, s]) => a + s * WORKLOAD.models[id as AssetModelId].predictors, 0);
-    endpointCalls = cleanRecords * perAsset;
+    const rowsPerInvocation = samples / featuresInvocations;
+    let callsPerInvocation = 0;
+    for (const [id, share] of Object.entries(mix) as [AssetModelId, number][]) {
+      if (share <= 0) continue;
+      const present = 1 - (1 - share) ** Math.max(1, assetsPerInvocation);
+      const chunks = Math.max(present, Math.ceil((rowsPerInvocation * share) / WORKLOAD.endpointRowsPerCall));
+      callsPerInvocation += WORKLOAD.models[id].predictors * chunks;
+    }
+    endpointCalls = featuresInvocations * callsPerInvocation;
     const rowBytes = 1_200; // CSV row of 30–107 features
-    const dataGb = (samples * perAsset * rowBytes + endpointCalls * 200) / GB;
-    sagemakerUsd = endpointCalls * (WORKLOAD.endpointComputeMs / 1000) * 2 * p('sagemaker.serverlessGbSecond') + dataGb * p('sagemaker.serverlessDataPerGb');
+    const predictorRows = samples * perAsset;
+    const dataGb = (predictorRows * rowBytes + endpointCalls * 200) / GB;
+    const computeSeconds = (endpointCalls * WORKLOAD.endpointComputeMs + predictorRows * WORKLOAD.endpointMicrosPerRow / 1000) / 1000;
+    sagemakerUsd = computeSeconds * 2 * p('sagemaker.serverlessGbSecond') + dataGb * p('sagemaker.serverlessDataPerGb');
   }
   const sagemaker = line(sagemakerUsd, { endpoints: inputs.scoring === 'endpoint' ? endpointsTotal : 0, calls: endpointCalls });
 

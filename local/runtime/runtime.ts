@@ -667,6 +667,8 @@ export class DrainTimeoutError extends Error {
 
 /** Twin store that reports each completed write (latency, dashboard updates). */
 class ObservedTwinStore implements TwinStore {
+  /** The last twin written per asset, so that a settled outbox can be reported as a new state. */
+  private readonly last = new Map<string, Twin>();
   constructor(
     private readonly inner: TwinStore,
     private readonly written: (twin: Twin) => void,
@@ -676,7 +678,20 @@ class ObservedTwinStore implements TwinStore {
   }
   async put(twin: Twin, expectedVersion: number | null) {
     await this.inner.put(twin, expectedVersion);
+    this.last.set(twin.assetId, twin);
     this.written(twin);
+  }
+  async settleAlerts(assetId: string, version: number, remaining: readonly TwinHealthChangedDetail[]) {
+    const settled = await this.inner.settleAlerts(assetId, version, remaining);
+    const twin = this.last.get(assetId);
+    if (settled && twin?.version === version) {
+      const next: Twin = { ...twin };
+      if (remaining.length > 0) next.pendingAlerts = [...remaining];
+      else delete next.pendingAlerts;
+      this.last.set(assetId, next);
+      this.written(next);
+    }
+    return settled;
   }
 }
 

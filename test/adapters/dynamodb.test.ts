@@ -1,9 +1,20 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoAssetRegistry, DynamoTwinStore } from '../../lambdas/adapters/aws/dynamodb.ts';
+import {
+  CorruptTwinItemError,
+  decodeTwinItem,
+  DynamoAssetRegistry,
+  DynamoTwinStore,
+  encodeTwinItem,
+  itemBytes,
+  TWIN_BODY_ENCODING,
+} from '../../lambdas/adapters/aws/dynamodb.ts';
+import { createFleet, FleetSimulator, fleetLookup } from '../../devices/fleet.ts';
+import { processMessages } from '../../lambdas/core/pipeline.ts';
 import { CachedAssetRegistry, TwinConflictError, type AssetRegistry } from '../../lambdas/adapters/ports.ts';
 import { DEFAULT_BASELINES } from '../../lambdas/core/anomaly/index.ts';
 import { getAssetModel } from '../../lambdas/core/catalog/index.ts';
+import type { TwinHealthChangedDetail } from '../../lambdas/core/alerts/policy.ts';
 import { newTwin } from '../../lambdas/core/twin/twin.ts';
 import { type Dynamo, startDynalite } from './standins.ts';
 
@@ -18,6 +29,17 @@ afterAll(() => db.close());
 const pump = getAssetModel('centrifugal-pump');
 const twinOf = (assetId: string) =>
   newTwin({ assetId, siteId: 'site-a', modelId: pump.id }, pump, DEFAULT_BASELINES[pump.id]!);
+
+/** A pump twin after a simulated week of one sample a minute: its feature windows are full. */
+function grownTwin() {
+  const fleet = createFleet({ assets: 1, seed: 4, failingShare: 0 });
+  const sim = new FleetSimulator(fleet, { seed: 4, samplesPerMessage: 60 });
+  const messages = Array.from({ length: 170 }, (_, t) =>
+    sim.step().map((m, j) => ({ topic: m.topic, payload: Buffer.from(m.payload), messageId: `${t}-${j}`, receivedAt: sim.now + 1_000 })),
+  ).flat();
+  const twins = processMessages(messages, new Map(), { lookupAsset: fleetLookup(fleet), baselineFor: (m) => DEFAULT_BASELINES[m.id]! }).twins;
+  return [...twins.values()][0]!;
+}
 
 describe('DynamoTwinStore', () => {
   it('creates a twin only when none exists and round-trips it unchanged', async () => {
@@ -38,13 +60,55 @@ describe('DynamoTwinStore', () => {
     expect((await store.get('pump-2'))?.samples).toBe(5);
   });
 
-  it('stores magnitudes below DynamoDB\'s smallest (1e-130) as 0 instead of failing the write', async () => {
+  it('keeps magnitudes below DynamoDB\'s smallest number (1e-130) exactly, since the twin is stored as JSON', async () => {
     const store = new DynamoTwinStore(db.doc, 'twins');
     const twin = twinOf('pump-tiny');
     twin.latest = { ts: 1, seq: 1, readings: { vibration: 1e-131, flow: 5e-324, current: -1e-200, rpm: 2950, pressure: 1e-130 } };
     await store.put(twin, null);
     const stored = await store.get('pump-tiny');
-    expect(stored!.latest!.readings).toEqual({ vibration: 0, flow: 0, current: 0, rpm: 2950, pressure: 1e-130 });
+    expect(stored!.latest!.readings).toEqual(twin.latest.readings);
+  });
+
+  it('stores a week-old twin in under half its JSON size, with a readable summary, and reads it back exactly', async () => {
+    const store = new DynamoTwinStore(db.doc, 'twins');
+    const twin = grownTwin();
+    await store.put(twin, null);
+    const raw = await db.doc.send(new GetCommand({ TableName: 'twins', Key: { assetId: twin.assetId } }));
+    expect(await store.get(twin.assetId)).toEqual(twin);
+    expect(raw.Item).toMatchObject({ assetId: twin.assetId, siteId: twin.siteId, modelId: twin.modelId, version: twin.version, healthState: twin.health.state, lastSeq: twin.lastSeq, encoding: TWIN_BODY_ENCODING });
+    expect(itemBytes(raw.Item!)).toBeLessThan(JSON.stringify(twin).length / 2);
+    expect(itemBytes(encodeTwinItem(twin))).toBe(itemBytes(raw.Item!));
+  });
+
+  it('reads a twin stored with plain attributes (before the body encoding) and rewrites it encoded', async () => {
+    const store = new DynamoTwinStore(db.doc, 'twins');
+    const twin = twinOf('pump-legacy');
+    await db.doc.send(new PutCommand({ TableName: 'twins', Item: twin }));
+    expect(await store.get('pump-legacy')).toEqual(twin);
+    await store.put({ ...twin, version: 1 }, 0);
+    expect((await store.get('pump-legacy'))?.version).toBe(1);
+  });
+
+  it('raises CorruptTwinItemError for a body that does not decode or belongs to another twin', () => {
+    const item = encodeTwinItem(twinOf('pump-x'));
+    expect(() => decodeTwinItem({ ...item, body: new Uint8Array([1, 2, 3]) })).toThrow(CorruptTwinItemError);
+    expect(() => decodeTwinItem({ ...item, assetId: 'pump-y' })).toThrow(CorruptTwinItemError);
+    expect(() => decodeTwinItem({ ...item, encoding: 'json+zstd' })).toThrow(CorruptTwinItemError);
+  });
+
+  it('settles the alert outbox only on the version it was written with, leaving the rest of the twin as it was', async () => {
+    const store = new DynamoTwinStore(db.doc, 'twins');
+    const alert = (id: string) => ({ alertId: id, assetId: 'pump-out' }) as unknown as TwinHealthChangedDetail;
+    const twin = { ...twinOf('pump-out'), pendingAlerts: [alert('a1'), alert('a2')] };
+    await store.put(twin, null);
+    expect((await store.get('pump-out'))?.pendingAlerts?.map((a) => a.alertId)).toEqual(['a1', 'a2']);
+
+    expect(await store.settleAlerts('pump-out', 1, [])).toBe(false);
+    expect(await store.settleAlerts('pump-out', 0, [alert('a2')])).toBe(true);
+    expect((await store.get('pump-out'))?.pendingAlerts?.map((a) => a.alertId)).toEqual(['a2']);
+    expect(await store.settleAlerts('pump-out', 0, [])).toBe(true);
+    const { pendingAlerts: _sent, ...rest } = twin;
+    expect(await store.get('pump-out')).toEqual(rest);
   });
 
   it('returns undefined for a missing twin', async () => {

@@ -80,6 +80,59 @@ describe('SageMakerScorer', () => {
     expect(out.map((p) => p?.rul)).toEqual(reference.map((p) => p?.rul));
   });
 
+  it('scores several assets with one call per predictor, in chunks that never split an asset, each asset as if alone', async () => {
+    const fallbacks: FallbackEvent[] = [];
+    // Three "assets": the batch's rows cut in three uneven parts.
+    const a = rows.slice(0, 5), b = rows.slice(5, 12), c = rows.slice(12);
+    const items = [a, b, c].map((r) => ({ twin: prepared.twin, rows: r }));
+    const scorer = new SageMakerScorer(new SageMakerRuntimeClient(local(port)), bundle, {
+      endpoints: { 'centrifugal-pump/failure': 'ok-failure', 'centrifugal-pump/rul': 'ok-rul' },
+      timeoutMs: 2000,
+      maxRowsPerCall: 12,
+      onFallback: (e) => fallbacks.push(e),
+    });
+    calls.length = 0;
+
+    const out = await scorer.scoreMany(pump, items);
+
+    expect(fallbacks).toEqual([]);
+    // a + b fill the first chunk (12 rows); c alone is the second, even if longer than 12.
+    expect(calls.map((x) => [x.endpoint, x.lines]).sort()).toEqual([
+      ['ok-failure', 12],
+      ['ok-failure', c.length],
+      ['ok-rul', 12],
+      ['ok-rul', c.length],
+    ].sort());
+    expect(out.map((o) => o.length)).toEqual([a.length, b.length, c.length]);
+    const alone = await Promise.all(items.map((it) => scorerFor('ok', []).score(pump, it.twin, it.rows)));
+    expect(out).toEqual(alone);
+  });
+
+  it('falls back for every asset of a chunk whose call fails, and only for that chunk', async () => {
+    const fallbacks: FallbackEvent[] = [];
+    let n = 0;
+    const flaky = new SageMakerRuntimeClient(local(port));
+    const send = flaky.send.bind(flaky);
+    // The first chunk's failure call is answered by a broken endpoint.
+    flaky.send = ((cmd: { input: { EndpointName?: string } }, opts: unknown) => {
+      if (cmd.input.EndpointName === 'ok-failure' && n++ === 0) cmd.input.EndpointName = 'broken-failure';
+      return send(cmd as never, opts as never);
+    }) as typeof flaky.send;
+    const scorer = new SageMakerScorer(flaky, bundle, {
+      endpoints: { 'centrifugal-pump/failure': 'ok-failure', 'centrifugal-pump/rul': 'ok-rul' },
+      timeoutMs: 2000,
+      maxRowsPerCall: 10,
+      onFallback: (e) => fallbacks.push(e),
+    });
+    const items = [rows.slice(0, 4), rows.slice(4, 10), rows.slice(10)].map((r) => ({ twin: prepared.twin, rows: r }));
+
+    const out = await scorer.scoreMany(pump, items);
+
+    expect(fallbacks).toHaveLength(1);
+    expect(fallbacks[0]!.rows).toBe(10);
+    expect(out.map((o) => new Set(o.map((p) => p?.scoredBy)))).toEqual([new Set(['fallback']), new Set(['fallback']), new Set(['endpoint'])]);
+  });
+
   it('falls back to the in-process scorer on a ModelError, with identical numbers', async () => {
     const fallbacks: FallbackEvent[] = [];
 

@@ -1,13 +1,114 @@
 /** DynamoDB adapters: the twin store (optimistic locking on `version`) and the asset registry. */
-import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { TwinHealthChangedDetail } from '../../core/alerts/policy.ts';
 import type { AssetInfo } from '../../core/catalog/types.ts';
 import type { Twin } from '../../core/twin/twin.ts';
 import { type AssetRegistry, TwinConflictError, type TwinStore } from '../ports.ts';
 import { type BackoffOptions, backoff } from '../retry.ts';
 
+/** `encoding` of a twin item whose state is deflate-raw compressed JSON in `body`. */
+export const TWIN_BODY_ENCODING = 'json+deflate';
+
 /**
- * Twins as one item each (pk `assetId`). Reads are strongly consistent: a re-read after a conflict
- * must see the write that caused it.
+ * A twin as stored: the key, the lock counter and a readable summary as plain attributes (what an
+ * operator looks at in the console or filters a scan on), and the whole twin as compressed JSON in
+ * `body`. Writes are billed per KB of item, once per asset per invocation: the plain item was 7–10 KB
+ * (mostly feature windows of full-precision doubles), compressed it is 2.5–3 KB, a third of the
+ * write units. JSON keeps every double exact, and tiny magnitudes need no DynamoDB underflow guard.
+ * The alert outbox is its own attribute (JSON text), so that it can be settled without rewriting the
+ * body.
+ */
+export interface TwinItem {
+  readonly assetId: string;
+  readonly version: number;
+  readonly siteId: string;
+  readonly modelId: string;
+  readonly healthState: string;
+  readonly lastT: number | null;
+  readonly lastSeq: number;
+  /** JSON array of the outbox; absent when empty. */
+  readonly pendingAlerts?: string;
+  readonly encoding: typeof TWIN_BODY_ENCODING;
+  readonly body: Uint8Array;
+}
+
+/** A stored twin item that cannot be read back. */
+export class CorruptTwinItemError extends Error {
+  override readonly name: string = 'CorruptTwinItemError';
+}
+
+/** The item {@link DynamoTwinStore} writes for a twin. */
+export function encodeTwinItem(twin: Twin): TwinItem {
+  const { pendingAlerts, ...rest } = twin;
+  const pending = pendingAlerts ?? [];
+  return {
+    assetId: twin.assetId,
+    version: twin.version,
+    siteId: twin.siteId,
+    modelId: twin.modelId,
+    healthState: twin.health.state,
+    lastT: twin.lastT,
+    lastSeq: twin.lastSeq,
+    ...(pending.length > 0 ? { pendingAlerts: JSON.stringify(pending) } : {}),
+    encoding: TWIN_BODY_ENCODING,
+    // Level 6: within 2 % of the smallest output at a fifth of brotli's time (~0.05 ms a twin).
+    body: deflateRawSync(JSON.stringify(rest), { level: 6 }),
+  };
+}
+
+/**
+ * The twin in a stored item. Items written before the body encoding (the twin's fields as plain
+ * attributes) are read as they are, so a deployed table upgrades itself on the next write.
+ * @throws CorruptTwinItemError when the body does not decode to this asset's twin.
+ */
+export function decodeTwinItem(item: Record<string, unknown>): Twin {
+  if (item.body === undefined) return item as unknown as Twin;
+  if (item.encoding !== TWIN_BODY_ENCODING || !(item.body instanceof Uint8Array)) {
+    throw new CorruptTwinItemError(`twin ${String(item.assetId)}: unknown encoding ${JSON.stringify(item.encoding)}`);
+  }
+  let twin: Twin;
+  try {
+    twin = JSON.parse(inflateRawSync(item.body).toString('utf8')) as Twin;
+  } catch (err) {
+    throw new CorruptTwinItemError(`twin ${String(item.assetId)}: body does not decode (${(err as Error).message})`);
+  }
+  if (twin.assetId !== item.assetId) {
+    throw new CorruptTwinItemError(`twin ${String(item.assetId)}: body belongs to ${twin.assetId}`);
+  }
+  // The lock counter is the item attribute (what the write condition tests), not the body's copy.
+  if (typeof item.version === 'number') twin.version = item.version;
+  if (item.pendingAlerts !== undefined) {
+    let pending: unknown;
+    try {
+      pending = JSON.parse(String(item.pendingAlerts));
+    } catch {
+      pending = undefined;
+    }
+    if (!Array.isArray(pending)) throw new CorruptTwinItemError(`twin ${String(item.assetId)}: pendingAlerts is not a JSON array`);
+    if (pending.length > 0) twin.pendingAlerts = pending as TwinHealthChangedDetail[];
+  }
+  return twin;
+}
+
+/** DynamoDB's billed size of an item: UTF-8 attribute names plus values (numbers ≈ 1 byte per 2 digits + 1). */
+export function itemBytes(item: object): number {
+  let n = 0;
+  for (const [k, v] of Object.entries(item)) {
+    if (v === undefined) continue;
+    n += Buffer.byteLength(k);
+    if (typeof v === 'string') n += Buffer.byteLength(v);
+    else if (typeof v === 'number') n += Math.ceil(String(Math.abs(v)).replace(/[.-]|e.*$/g, '').length / 2) + 1;
+    else if (v instanceof Uint8Array) n += v.byteLength;
+    else if (v === null || typeof v === 'boolean') n += 1;
+    else n += Buffer.byteLength(JSON.stringify(v));
+  }
+  return n;
+}
+
+/**
+ * Twins as one item each (pk `assetId`, see {@link encodeTwinItem}). Reads are strongly consistent: a
+ * re-read after a conflict must see the write that caused it.
  */
 export class DynamoTwinStore implements TwinStore {
   constructor(
@@ -19,7 +120,7 @@ export class DynamoTwinStore implements TwinStore {
     const out = await this.doc.send(
       new GetCommand({ TableName: this.tableName, Key: { assetId }, ConsistentRead: true }),
     );
-    return out.Item as Twin | undefined;
+    return out.Item ? decodeTwinItem(out.Item) : undefined;
   }
 
   async put(twin: Twin, expectedVersion: number | null): Promise<void> {
@@ -27,7 +128,7 @@ export class DynamoTwinStore implements TwinStore {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: toDynamoNumbers(twin),
+          Item: encodeTwinItem(twin),
           // One expression for both cases: a twin that must not exist yet cannot match `version = -1`.
           ConditionExpression: 'attribute_not_exists(assetId) OR version = :expected',
           ExpressionAttributeValues: { ':expected': expectedVersion ?? -1 },
@@ -37,6 +138,25 @@ export class DynamoTwinStore implements TwinStore {
       if ((err as Error).name === 'ConditionalCheckFailedException') {
         throw new TwinConflictError(twin.assetId, expectedVersion);
       }
+      throw err;
+    }
+  }
+
+  async settleAlerts(assetId: string, version: number, remaining: readonly TwinHealthChangedDetail[]): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { assetId },
+          ...(remaining.length > 0
+            ? { UpdateExpression: 'SET pendingAlerts = :p', ExpressionAttributeValues: { ':p': JSON.stringify(remaining), ':v': version } }
+            : { UpdateExpression: 'REMOVE pendingAlerts', ExpressionAttributeValues: { ':v': version } }),
+          ConditionExpression: 'version = :v',
+        }),
+      );
+      return true;
+    } catch (err) {
+      if ((err as Error).name === 'ConditionalCheckFailedException') return false;
       throw err;
     }
   }
@@ -106,25 +226,3 @@ function toAssetInfo(item: AssetItem): AssetInfo | undefined {
 export const TWIN_DOCUMENT_OPTIONS = {
   marshallOptions: { removeUndefinedValues: true },
 } as const;
-
-/** The smallest magnitude a DynamoDB number holds; smaller ones fail the write with "Number underflow". */
-export const DYNAMO_MIN_MAGNITUDE = 1e-130;
-
-/**
- * Copies a plain-JSON value with every magnitude below 1e-130 made 0. A valid reading such as 1e-131
- * (or a variance that small) would otherwise make every write of the twin fail with "Number underflow",
- * and its records would end on the failure destination. (Large magnitudes cannot arise: readings are
- * bounded by the catalog's ranges.)
- */
-export function toDynamoNumbers<T>(value: T): T {
-  if (typeof value === 'number') {
-    return (value !== 0 && Math.abs(value) < DYNAMO_MIN_MAGNITUDE ? 0 : value) as T;
-  }
-  if (Array.isArray(value)) return value.map((v) => toDynamoNumbers(v)) as T;
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = toDynamoNumbers(v);
-    return out as T;
-  }
-  return value;
-}

@@ -6,13 +6,13 @@
  */
 import { InvokeEndpointCommand, type SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { AssetModel } from '../../core/catalog/types.ts';
-import type { BundlePredictor, ModelBundle } from '../../core/model/bundle.ts';
+import type { BundleAssetModel, BundlePredictor, ModelBundle } from '../../core/model/bundle.ts';
 import { predictBatch } from '../../core/model/predict.ts';
 import { createBundleScorer, csvRowsForEndpoint } from '../../core/model/scorer.ts';
 import type { RowScorer } from '../../core/pipeline.ts';
 import type { FeatureRow, Prediction, Twin } from '../../core/twin/twin.ts';
 import { bundleScores } from '../model.ts';
-import type { Scorer } from '../ports.ts';
+import type { ScoreItem, Scorer } from '../ports.ts';
 import { errorMessage, errorName } from '../retry.ts';
 
 /** The endpoint's answer does not hold one number per row. */
@@ -36,19 +36,29 @@ export interface SageMakerScorerOptions {
   readonly timeoutMs: number;
   /** Called once per fallback: the handler counts it as a metric and logs it. */
   readonly onFallback?: (e: FallbackEvent) => void;
+  /**
+   * Rows per InvokeEndpoint call. A CSV row is ~0.3–1.2 KB and a serverless endpoint takes at most
+   * 4 MB per request. @default DEFAULT_MAX_ROWS_PER_CALL
+   */
+  readonly maxRowsPerCall?: number;
 }
 
+/** Rows per call by default: about 1.2 MB of CSV at the widest feature vector, well under 4 MB. */
+export const DEFAULT_MAX_ROWS_PER_CALL = 1_000;
+
 /**
- * For each predictor with an endpoint, one InvokeEndpoint per asset batch (CSV, one row per line);
- * predictors without one are scored in process. If any call fails or times out, the whole batch of
- * that asset is scored in process and marked `scoredBy: 'fallback'`, so one prediction never mixes
+ * For each predictor with an endpoint, one InvokeEndpoint per call of `score` or `scoreMany` (CSV,
+ * one row per line, the assets' rows one after another, in chunks of at most `maxRowsPerCall`);
+ * predictors without one are scored in process. If any call of a chunk fails or times out, every asset
+ * of that chunk is scored in process and marked `scoredBy: 'fallback'`, so one prediction never mixes
  * an endpoint's failure probability with a fallback's RUL. Endpoint predictions carry no TreeSHAP
- * contributors (the container does not compute them here); the twin then shows the anomaly
- * score's contributors.
+ * contributors (the container does not compute them here); the twin then shows the anomaly score's
+ * contributors.
  */
 export class SageMakerScorer implements Scorer {
   private readonly fallback: RowScorer;
   private readonly local: RowScorer;
+  private readonly maxRows: number;
 
   constructor(
     private readonly client: SageMakerRuntimeClient,
@@ -57,6 +67,7 @@ export class SageMakerScorer implements Scorer {
   ) {
     this.fallback = createBundleScorer(bundle, { scoredBy: 'fallback' });
     this.local = createBundleScorer(bundle, { scoredBy: 'in-process' });
+    this.maxRows = options.maxRowsPerCall ?? DEFAULT_MAX_ROWS_PER_CALL;
   }
 
   scores(model: AssetModel): boolean {
@@ -64,12 +75,43 @@ export class SageMakerScorer implements Scorer {
   }
 
   async score(model: AssetModel, twin: Twin, rows: readonly FeatureRow[]): Promise<(Prediction | null)[]> {
+    return (await this.scoreMany(model, [{ twin, rows }]))[0]!;
+  }
+
+  async scoreMany(model: AssetModel, items: readonly ScoreItem[]): Promise<(Prediction | null)[][]> {
     const entry = this.bundle.models.get(model.id);
-    if (!entry || entry.predictors.length === 0 || rows.length === 0) return rows.map(() => null);
+    if (!entry || entry.predictors.length === 0) return items.map((it) => it.rows.map(() => null));
     // An asset model with no endpoint at all is simply scored here, with TreeSHAP contributors.
     if (!entry.predictors.some((p) => this.options.endpoints[`${model.id}/${p.entry.name}`] !== undefined)) {
-      return this.local(model, twin, rows);
+      return items.map((it) => (it.rows.length === 0 ? [] : this.local(model, it.twin, it.rows)));
     }
+    // Chunks end at asset boundaries: an asset's rows are never split over two calls.
+    const chunks: ScoreItem[][] = [];
+    let current: ScoreItem[] = [];
+    let rowsInCurrent = 0;
+    for (const it of items) {
+      if (current.length > 0 && rowsInCurrent + it.rows.length > this.maxRows) {
+        chunks.push(current);
+        current = [];
+        rowsInCurrent = 0;
+      }
+      current.push(it);
+      rowsInCurrent += it.rows.length;
+    }
+    if (current.length > 0) chunks.push(current);
+    const answers = new Map<ScoreItem, (Prediction | null)[]>();
+    await Promise.all(
+      chunks.map(async (chunk) => {
+        const results = await this.scoreChunk(model, entry, chunk);
+        chunk.forEach((it, i) => answers.set(it, results[i]!));
+      }),
+    );
+    return items.map((it) => answers.get(it)!);
+  }
+
+  private async scoreChunk(model: AssetModel, entry: BundleAssetModel, chunk: readonly ScoreItem[]): Promise<(Prediction | null)[][]> {
+    const rows = chunk.flatMap((it) => it.rows);
+    if (rows.length === 0) return chunk.map(() => []);
     const values = new Map<BundlePredictor, Float64Array>();
     try {
       await Promise.all(
@@ -87,22 +129,28 @@ export class SageMakerScorer implements Scorer {
         errorName: errorName(e.cause ?? err),
         rows: rows.length,
       });
-      return this.fallback(model, twin, rows);
+      return chunk.map((it) => (it.rows.length === 0 ? [] : this.fallback(model, it.twin, it.rows)));
     }
     const pFail = entry.failure ? values.get(entry.failure)! : null;
     const rul = entry.rul ? values.get(entry.rul)! : null;
-    return rows.map((_row, i) => {
-      let componentFailure: Record<string, number> | undefined;
-      if (entry.components.length > 0) {
-        componentFailure = {};
-        for (const c of entry.components) componentFailure[c.entry.component!] = values.get(c)![i]!;
-      }
-      return {
-        failureProbability: pFail ? pFail[i]! : null,
-        rul: rul ? Math.max(0, rul[i]!) : null,
-        ...(componentFailure ? { componentFailure } : {}),
-        scoredBy: 'endpoint' as const,
-      };
+    let offset = 0;
+    return chunk.map((it) => {
+      const base = offset;
+      offset += it.rows.length;
+      return it.rows.map((_row, j) => {
+        const i = base + j;
+        let componentFailure: Record<string, number> | undefined;
+        if (entry.components.length > 0) {
+          componentFailure = {};
+          for (const c of entry.components) componentFailure[c.entry.component!] = values.get(c)![i]!;
+        }
+        return {
+          failureProbability: pFail ? pFail[i]! : null,
+          rul: rul ? Math.max(0, rul[i]!) : null,
+          ...(componentFailure ? { componentFailure } : {}),
+          scoredBy: 'endpoint' as const,
+        };
+      });
     });
   }
 

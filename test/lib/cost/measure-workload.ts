@@ -1,12 +1,13 @@
 /**
  * Measures the workload figures the cost model takes as constants: device message size per asset model
- * and samples per message, clean-item size, and the twin item's JSON size once its windows are full.
+ * and samples per message, clean-item size, and the stored twin item size (encodeTwinItem) once its windows are full.
  * Run: `npx tsx test/lib/cost/measure-workload.ts [--interval-s 60] [--ticks 2000]`
  */
 import { createFleet, FleetSimulator, fleetLookup } from '../../../devices/fleet.ts';
 import { defaultBaselineFor } from '../../../lambdas/core/anomaly/index.ts';
 import { processMessages, type RawMessage } from '../../../lambdas/core/pipeline.ts';
 import type { Twin } from '../../../lambdas/core/twin/twin.ts';
+import { encodeTwinItem, itemBytes } from '../../../lambdas/adapters/aws/dynamodb.ts';
 import { encodeCleanItem, encodeRawRecord } from '../../../lambdas/adapters/records.ts';
 import { cleanMessage } from '../../../lambdas/core/cleaning/index.ts';
 
@@ -18,7 +19,7 @@ export interface ModelWorkload {
   readonly rawRecordBytes: Record<number, number>;
   /** Mean bytes of one clean item (one sample) on the clean stream, newline included. */
   readonly cleanItemBytes: number;
-  /** Largest twin JSON size seen after the windows filled. */
+  /** Largest stored twin item (bytes) seen after the windows filled. */
   readonly twinBytesMax: number;
   readonly twinBytesMean: number;
 }
@@ -54,7 +55,7 @@ export function measureWorkload(options: { intervalMs: number; ticks: number; ks
     const batch: RawMessage[] = sim.step().map((m, i) => ({ topic: m.topic, payload: m.payload, messageId: `${t}-${i}`, receivedAt: sim.now }));
     const r = processMessages(batch, twins, { lookupAsset: lookup, baselineFor: defaultBaselineFor });
     twins = new Map([...twins, ...r.twins]);
-    if (t >= (options.ticks * 3) / 4) for (const [id, tw] of twins) entry(modelOf.get(id) ?? '?').twin.push(JSON.stringify(tw).length);
+    if (t >= (options.ticks * 3) / 4) for (const [id, tw] of twins) entry(modelOf.get(id) ?? '?').twin.push(itemBytes(encodeTwinItem(tw)));
   }
   const mean = (xs: readonly number[]) => Math.round(xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length));
   const meanBy = (r: Record<number, number[]>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, mean(v)]));

@@ -18,12 +18,22 @@ describe('estimateCost', () => {
   });
 
   it('counts ceil(twin KB) write units per twin write', () => {
-    // Arrange: the pump twin is 9,922 bytes → 10 WRUs (9.69 KB rounded up).
+    // Arrange: the stored pump twin item is 3,876 bytes → 4 WRUs (3.79 KB rounded up).
     const r = estimateCost({ assets: 10, intervalSeconds: 60, mix: pump, twinWritePerInvocation: false });
-    // Assert: per-sample writes, 10 WRU each.
+    // Assert: per-sample writes, 4 WRU each.
     const samples = (10 * MONTH_S) / 60;
     expect(r.byService.dynamodb.usage.twinWrites).toBeCloseTo(samples, 3);
-    expect(r.byService.dynamodb.usage.writeUnits).toBeCloseTo(samples * 10, 3);
+    expect(r.byService.dynamodb.usage.writeUnits).toBeCloseTo(samples * 4, 3);
+  });
+
+  it('counts one endpoint call per predictor per invocation, whatever the number of assets in it', () => {
+    // Arrange: pumps only (2 predictors); 1 asset → 1 message per invocation; 1,000 assets → ~25 per invocation.
+    const one = estimateCost({ assets: 1, intervalSeconds: 60, mix: pump });
+    const many = estimateCost({ assets: 1000, intervalSeconds: 60, mix: pump });
+    // Assert
+    expect(one.byService.sagemaker.usage.calls).toBeCloseTo(2 * one.byService.lambda.usage.featuresInvocations!, 3);
+    expect(many.byService.sagemaker.usage.calls).toBeCloseTo(2 * many.byService.lambda.usage.featuresInvocations!, 3);
+    expect(many.byService.lambda.usage.messagesPerInvocation).toBeGreaterThan(3);
   });
 
   it('gives the floor as IoT messaging plus raw ingest plus Timestream writes', () => {

@@ -191,6 +191,9 @@ class RacingTwinStore implements TwinStore {
     if (expectedVersion !== null) await this.race(twin.assetId);
     await this.inner.put(twin, expectedVersion);
   }
+  settleAlerts(assetId: string, version: number, remaining: readonly TwinHealthChangedDetail[]) {
+    return this.inner.settleAlerts(assetId, version, remaining);
+  }
 }
 
 /** The consumer behind EventBridge: records each delivery as received, duplicates included. */
