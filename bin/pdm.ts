@@ -46,16 +46,27 @@ program
   .description(
     'readings/s through clean + features + anomaly + twin on one core, next to the decode-only floor',
   )
-  .option('--records <n>', 'records per timed pass', positiveInt, 20_000)
+  .option('--records <n>', 'records per timed pass (default 20000; 5000 with --handlers)', positiveInt)
   .option('--samples-per-message <n>', 'samples per device message', positiveInt, 10)
-  .option('--passes <n>', 'timed passes (the best is reported)', positiveInt, 5)
+  .option('--passes <n>', 'timed passes (the best is reported; default 5; 3 with --handlers)', positiveInt)
+  .option('--handlers', 'benchmark the clean and features Lambda handlers (in-memory ports, no I/O) instead of the core')
   .option('--json', 'print one JSON object')
   .action(async (opts) => {
+    if (opts.handlers) {
+      const { runHandlerBench, formatHandlerBench } = await import('../ml/bench/handler-bench.ts');
+      const result = await runHandlerBench({
+        records: opts.records ?? 5_000,
+        samplesPerMessage: opts.samplesPerMessage,
+        passes: opts.passes ?? 3,
+      });
+      process.stdout.write(opts.json ? `${JSON.stringify(result)}\n` : `${formatHandlerBench(result)}\n`);
+      return;
+    }
     const { runCoreBench, formatCoreBench } = await import('../ml/bench/core-bench.ts');
     const result = runCoreBench({
-      records: opts.records,
+      records: opts.records ?? 20_000,
       samplesPerMessage: opts.samplesPerMessage,
-      passes: opts.passes,
+      passes: opts.passes ?? 5,
     });
     process.stdout.write(opts.json ? `${JSON.stringify(result)}\n` : `${formatCoreBench(result)}\n`);
   });
