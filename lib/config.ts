@@ -22,21 +22,41 @@ export const LOG_RETENTION_DAYS = [
 
 const positiveInt = (max: number) => z.number().int().min(1).max(max);
 
-/** Event source mapping tuning shared by both stream consumers. */
-const ConsumerSchema = z
-  .object({
-    /** Records per batch (Kinesis allows 1–10,000). @default 100 */
-    batchSize: positiveInt(10_000).default(100),
-    /** Batching window in seconds (0–300). @default 1 */
-    maxBatchingWindowSeconds: z.number().int().min(0).max(300).default(1),
-    /** Records older than this are sent to the on-failure destination (60–604,800 s). @default 3600 */
-    maxRecordAgeSeconds: z.number().int().min(60).max(604_800).default(3_600),
-    /** Retries of a failing batch, after bisecting (0–10,000). Bounded: never infinite. @default 3 */
-    retryAttempts: z.number().int().min(0).max(10_000).default(3),
-    /** Concurrent batches per shard (1–10). @default 1 */
-    parallelizationFactor: z.number().int().min(1).max(10).default(1),
-  })
-  .strict();
+const consumerDefaults = {
+  maxRecordAgeSeconds: 3_600,
+  retryAttempts: 3,
+  parallelizationFactor: 1,
+};
+
+/**
+ * Defaults of the two consumers (the cost model reads them too). The clean function is stateless and
+ * cheap per invocation: short window. The features function writes each asset's twin once per
+ * invocation, and twin writes were most of the bill: a 60 s window folds a minute of each asset's
+ * samples into one write (alerts and the live twin lag by up to a minute, which predictive maintenance,
+ * with hours of lead time, can afford). docs/cost.md shows what other settings cost.
+ */
+export const CONSUMER_DEFAULTS = {
+  clean: { ...consumerDefaults, batchSize: 1_000, maxBatchingWindowSeconds: 5 },
+  features: { ...consumerDefaults, batchSize: 10_000, maxBatchingWindowSeconds: 60 },
+} as const;
+
+/** Event source mapping tuning of one stream consumer, with that consumer's defaults. */
+const consumerSchema = (d: { readonly batchSize: number; readonly maxBatchingWindowSeconds: number }) =>
+  z
+    .object({
+      /** Records per batch (Kinesis allows 1–10,000). @default CONSUMER_DEFAULTS (clean 1,000; features 10,000) */
+      batchSize: positiveInt(10_000).default(d.batchSize),
+      /** Batching window in seconds (0–300). @default CONSUMER_DEFAULTS (clean 5; features 60) */
+      maxBatchingWindowSeconds: z.number().int().min(0).max(300).default(d.maxBatchingWindowSeconds),
+      /** Records older than this are sent to the on-failure destination (60–604,800 s). @default 3600 */
+      maxRecordAgeSeconds: z.number().int().min(60).max(604_800).default(3_600),
+      /** Retries of a failing batch, after bisecting (0–10,000). Bounded: never infinite. @default 3 */
+      retryAttempts: z.number().int().min(0).max(10_000).default(3),
+      /** Concurrent batches per shard (1–10). @default 1 */
+      parallelizationFactor: z.number().int().min(1).max(10).default(1),
+    })
+    .strict()
+    .default({ ...consumerDefaults, ...d });
 
 const StreamsSchema = z
   .discriminatedUnion('mode', [
@@ -138,14 +158,6 @@ const AlertsSchema = z
     ops: { emails: [], sms: [], https: [], sqs: [] },
   });
 
-const consumerDefaults = {
-  batchSize: 100,
-  maxBatchingWindowSeconds: 1,
-  maxRecordAgeSeconds: 3_600,
-  retryAttempts: 3,
-  parallelizationFactor: 1,
-};
-
 export const StageConfigSchema = z
   .object({
     /** Stage name: prefixes stack names and physical names. @default 'dev' */
@@ -159,9 +171,9 @@ export const StageConfigSchema = z
     region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'region must look like eu-west-1').optional(),
     streams: StreamsSchema,
     /** Consumer of the raw stream (the clean function). */
-    clean: ConsumerSchema.default(consumerDefaults),
+    clean: consumerSchema(CONSUMER_DEFAULTS.clean),
     /** Consumer of the clean stream (the feature function). */
-    features: ConsumerSchema.default(consumerDefaults),
+    features: consumerSchema(CONSUMER_DEFAULTS.features),
     timestream: TimestreamSchema,
     scoring: ScoringSchema,
     alerts: AlertsSchema,
@@ -182,7 +194,7 @@ export const StageConfigSchema = z
 /** The validated stage configuration. */
 export type StageConfig = z.infer<typeof StageConfigSchema>;
 /** Settings of one stream consumer. */
-export type ConsumerConfig = z.infer<typeof ConsumerSchema>;
+export type ConsumerConfig = z.infer<ReturnType<typeof consumerSchema>>;
 /** Subscriptions of one topic. */
 export type SubscriptionsConfig = z.infer<typeof SubscriptionsSchema>;
 /** Scoring settings. */

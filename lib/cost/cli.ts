@@ -1,6 +1,6 @@
 /** `pdm cost`: the monthly bill of the deployed stack for a fleet (docs/cost.md). */
 import { type Command, InvalidArgumentError } from 'commander';
-import { type CostResult, estimateCost } from './model.ts';
+import { type CostInputs, type CostResult, estimateCost } from './model.ts';
 
 function positive(value: string): number {
   const n = Number(value);
@@ -22,12 +22,48 @@ export function formatCost(r: CostResult): string {
   const i = r.inputs;
   return [
     `${i.assets} assets, a sample every ${i.intervalSeconds} s, ${i.samplesPerMessage} per message; streams ${i.streamMode} (${i.shards} shards), scoring ${i.scoring}, Timestream ${i.timestream ? 'on' : 'off'}`,
+    `batches: clean ${i.batchSize} records / ${i.batchingWindowSeconds} s, features ${i.featuresBatchSize} records / ${i.featuresBatchingWindowSeconds} s`,
     ...rows,
     `${'total'.padEnd(12)} ${`$${r.totalUsdPerMonth.toFixed(2)}`.padStart(11)} per month`,
     `${'floor'.padEnd(12)} ${`$${r.floorUsdPerMonth.toFixed(2)}`.padStart(11)}  ratio ${r.ratioToFloor}× (goal ≤ 1.25×: ${r.ratioToFloor <= 1.25 ? 'met' : 'not met'})`,
     `prices: ${r.region}, read ${r.pricesDate}`,
     ...r.notes.map((n) => `- ${n}`),
   ].join('\n');
+}
+
+/** The variants `--sweep` prices next to the given configuration: one lever changed at a time. */
+export const SWEEP: readonly { readonly label: string; readonly change: Partial<CostInputs> }[] = [
+  { label: 'as given', change: {} },
+  { label: '10 samples per message', change: { samplesPerMessage: 10 } },
+  { label: '60 samples per message', change: { samplesPerMessage: 60 } },
+  { label: 'twin write per sample (naive)', change: { twinWritePerInvocation: false } },
+  { label: 'features window 1 s, batch 100', change: { featuresBatchingWindowSeconds: 1, featuresBatchSize: 100 } },
+  { label: 'features window 300 s', change: { featuresBatchingWindowSeconds: 300 } },
+  { label: 'scoring in-lambda', change: { scoring: 'in-lambda' } },
+  { label: 'provisioned streams', change: { streamMode: 'provisioned' } },
+  {
+    label: 'all of: K=10, 300 s, in-lambda, provisioned',
+    change: { samplesPerMessage: 10, featuresBatchingWindowSeconds: 300, scoring: 'in-lambda', streamMode: 'provisioned' },
+  },
+];
+
+/** Prices each {@link SWEEP} variant of `base`. */
+export function sweep(base: CostInputs): { label: string; result: CostResult }[] {
+  return SWEEP.map((v) => ({ label: v.label, result: estimateCost({ ...base, ...v.change }) }));
+}
+
+/** Renders a sweep as a Markdown table: total, floor, ratio and the three largest services. */
+export function formatSweep(rows: readonly { label: string; result: CostResult }[]): string {
+  const lines = ['| variant | total $/month | floor | ratio | largest |', '|---|---:|---:|---:|---|'];
+  for (const { label, result: r } of rows) {
+    const top = Object.entries(r.byService)
+      .sort((a, b) => b[1].usd - a[1].usd)
+      .slice(0, 3)
+      .map(([s, l]) => `${s} ${l.usd.toFixed(0)}`)
+      .join(', ');
+    lines.push(`| ${label} | ${r.totalUsdPerMonth.toFixed(2)} | ${r.floorUsdPerMonth.toFixed(2)} | ${r.ratioToFloor} | ${top} |`);
+  }
+  return lines.join('\n');
 }
 
 /** Adds `pdm cost` to the program. */
@@ -42,15 +78,18 @@ export function register(program: Command): void {
     .option('--shards <n>', 'shards per stream (provisioned)', positiveInt)
     .option('--scoring <mode>', 'endpoint | in-lambda', 'endpoint')
     .option('--timestream', 'Timestream enabled')
-    .option('--batch-size <n>', 'records per Lambda batch', positiveInt, 100)
-    .option('--batching-window <s>', 'Lambda batching window in seconds (0–300)', Number, 1)
+    .option('--batch-size <n>', 'records per clean-function batch (default: the stack default)', positiveInt)
+    .option('--batching-window <s>', 'clean-function batching window in seconds, 0–300 (default: the stack default)', Number)
+    .option('--features-batch-size <n>', 'records per features-function batch (default: the stack default)', positiveInt)
+    .option('--features-batching-window <s>', 'features-function batching window in seconds, 0–300 (default: the stack default)', Number)
     .option('--twin-write-per-sample', 'model one twin write per sample instead of per asset per invocation')
     .option('--alerts-per-asset <n>', 'alerts per asset per month', Number, 2)
+    .option('--sweep', 'price one lever at a time next to this configuration (samples per message, twin writes, windows, scoring, streams)')
     .option('--json', 'print one JSON object')
     .action((opts) => {
       if (opts.streamMode !== 'on-demand' && opts.streamMode !== 'provisioned') throw new InvalidArgumentError(`--stream-mode must be on-demand or provisioned, got ${opts.streamMode}`);
       if (opts.scoring !== 'endpoint' && opts.scoring !== 'in-lambda') throw new InvalidArgumentError(`--scoring must be endpoint or in-lambda, got ${opts.scoring}`);
-      const result = estimateCost({
+      const inputs: CostInputs = {
         assets: opts.assets,
         intervalSeconds: opts.interval,
         samplesPerMessage: opts.samplesPerMessage,
@@ -60,9 +99,17 @@ export function register(program: Command): void {
         timestream: opts.timestream === true,
         batchSize: opts.batchSize,
         batchingWindowSeconds: opts.batchingWindow,
+        featuresBatchSize: opts.featuresBatchSize,
+        featuresBatchingWindowSeconds: opts.featuresBatchingWindow,
         twinWritePerInvocation: opts.twinWritePerSample !== true,
         alertsPerAssetPerMonth: opts.alertsPerAsset,
-      });
+      };
+      if (opts.sweep) {
+        const rows = sweep(inputs);
+        process.stdout.write(opts.json ? `${JSON.stringify(rows)}\n` : `${formatSweep(rows)}\n`);
+        return;
+      }
+      const result = estimateCost(inputs);
       process.stdout.write(opts.json ? `${JSON.stringify(result)}\n` : `${formatCost(result)}\n`);
     });
 }

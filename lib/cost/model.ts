@@ -5,6 +5,7 @@
  * compute comes from `pdm bench`, I/O wait per invocation is an assumption (see WORKLOAD).
  */
 import { readFileSync } from 'node:fs';
+import { CONSUMER_DEFAULTS } from '../config.ts';
 
 export const HOURS_PER_MONTH = 730;
 const SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600;
@@ -95,10 +96,14 @@ export interface CostInputs {
   readonly scoring?: 'endpoint' | 'in-lambda';
   /** @default false (lib/config.ts) */
   readonly timestream?: boolean;
-  /** @default 100 */
+  /** Records per clean-function batch. @default config default (lib/config.ts) */
   readonly batchSize?: number;
-  /** @default 1 */
+  /** Clean-function batching window, s. @default config default */
   readonly batchingWindowSeconds?: number;
+  /** Records per features-function batch. @default config default */
+  readonly featuresBatchSize?: number;
+  /** Features-function batching window, s. @default config default */
+  readonly featuresBatchingWindowSeconds?: number;
   /** One twin write per asset per invocation (the handler) or one per sample (the naive design). @default true */
   readonly twinWritePerInvocation?: boolean;
   /** Health-change alerts per asset per month. @default 2 */
@@ -158,18 +163,22 @@ export function estimateCost(raw: CostInputs, book: PriceBook = loadPrices()): C
     streamMode: raw.streamMode ?? 'on-demand',
     scoring: raw.scoring ?? 'endpoint',
     timestream: raw.timestream ?? false,
-    batchSize: raw.batchSize ?? 100,
-    batchingWindowSeconds: raw.batchingWindowSeconds ?? 1,
+    batchSize: raw.batchSize ?? CONSUMER_DEFAULTS.clean.batchSize,
+    batchingWindowSeconds: raw.batchingWindowSeconds ?? CONSUMER_DEFAULTS.clean.maxBatchingWindowSeconds,
+    featuresBatchSize: raw.featuresBatchSize ?? CONSUMER_DEFAULTS.features.batchSize,
+    featuresBatchingWindowSeconds: raw.featuresBatchingWindowSeconds ?? CONSUMER_DEFAULTS.features.maxBatchingWindowSeconds,
     twinWritePerInvocation: raw.twinWritePerInvocation ?? true,
     alertsPerAssetPerMonth: raw.alertsPerAssetPerMonth ?? 2,
     quarantineShare: raw.quarantineShare ?? 0.005,
     alwaysConnected: raw.alwaysConnected ?? true,
   } as const;
-  for (const [name, v] of Object.entries({ assets: inputs.assets, intervalSeconds: inputs.intervalSeconds, samplesPerMessage: k, batchSize: inputs.batchSize })) {
+  for (const [name, v] of Object.entries({ assets: inputs.assets, intervalSeconds: inputs.intervalSeconds, samplesPerMessage: k, batchSize: inputs.batchSize, featuresBatchSize: inputs.featuresBatchSize })) {
     if (!Number.isFinite(v) || v <= 0) throw new CostInputError(`${name} must be a positive number, got ${String(v)}`);
   }
   if (!Number.isInteger(k)) throw new CostInputError(`samplesPerMessage must be an integer, got ${k}`);
-  if (!(inputs.batchingWindowSeconds >= 0)) throw new CostInputError('batchingWindowSeconds must be ≥ 0');
+  for (const [name, v] of Object.entries({ batchingWindowSeconds: inputs.batchingWindowSeconds, featuresBatchingWindowSeconds: inputs.featuresBatchingWindowSeconds })) {
+    if (!(v >= 0 && v <= 300)) throw new CostInputError(`${name} must be within 0–300 s, got ${String(v)}`);
+  }
   const mixIn = raw.mix ?? { 'centrifugal-pump': 1 / 3, 'industrial-machine': 1 / 3, turbofan: 1 / 3 };
   const mixSum = Object.values(mixIn).reduce((a, b) => a + (b ?? 0), 0);
   if (!(mixSum > 0)) throw new CostInputError('mix must have a positive share');
@@ -209,17 +218,29 @@ export function estimateCost(raw: CostInputs, book: PriceBook = loadPrices()): C
   // bills its stream-hours). With fewer assets than shards, only `activeShards` carry traffic.
   const activeShards = Math.min(shards, Math.max(1, Math.ceil(N)));
   const perShardRate = messageRate / activeShards;
-  const window = Math.max(inputs.batchingWindowSeconds, 0.001);
-  const invPerShardPerSec = Math.min(perShardRate, Math.max(perShardRate / inputs.batchSize, 1 / window));
-  const cleanInvocations = invPerShardPerSec * activeShards * SECONDS_PER_MONTH;
+  // Clean function: invoked per shard when its batch is full or its window ends, whichever first.
+  const cleanInvPerShardPerSec = Math.min(perShardRate, Math.max(perShardRate / inputs.batchSize, 1 / Math.max(inputs.batchingWindowSeconds, 0.001)));
+  const cleanInvocations = cleanInvPerShardPerSec * activeShards * SECONDS_PER_MONTH;
   const msgsPerInvocation = messages / cleanInvocations;
   const assetsPerShard = N / activeShards;
   const assetsPerInvocation = distinct(assetsPerShard, msgsPerInvocation);
-  // One clean record per asset per invocation (packing); the features function sees those records.
+  // One clean record per asset per clean invocation (packing), keyed by asset like the raw records.
   const cleanRecords = assetsPerInvocation * cleanInvocations;
   const cleanRecordBytes = (samples * cleanItemBytes) / cleanRecords;
-  const featuresInvocations = cleanInvocations;
-  const twinWrites = inputs.twinWritePerInvocation ? cleanRecords : samples;
+  // Features function: its records arrive in bursts, one per clean invocation. A window shorter than
+  // the gap between bursts gives one invocation per burst (more if the batch size cuts it); a longer
+  // one gathers several bursts, so an asset seen in several is folded and written once.
+  const cleanRecordRate = cleanRecords / (activeShards * SECONDS_PER_MONTH);
+  const featuresInvPerShardPerSec = Math.max(
+    cleanRecordRate / inputs.featuresBatchSize,
+    Math.min(cleanInvPerShardPerSec, 1 / Math.max(inputs.featuresBatchingWindowSeconds, 0.001)),
+  );
+  const featuresInvocations = featuresInvPerShardPerSec * activeShards * SECONDS_PER_MONTH;
+  const recordsPerFeatures = cleanRecords / featuresInvocations;
+  const burstsPerFeatures = recordsPerFeatures / assetsPerInvocation;
+  const assetsPerFeatures = burstsPerFeatures < 1 ? recordsPerFeatures : distinct(assetsPerShard, msgsPerInvocation * burstsPerFeatures);
+  const messagesPerFeatures = messages / featuresInvocations;
+  const twinWrites = inputs.twinWritePerInvocation ? assetsPerFeatures * featuresInvocations : samples;
 
   const notes: string[] = [];
   const line = (usd: number, usage: Record<string, number>): CostLine => ({ usd, usage });
@@ -252,13 +273,15 @@ export function estimateCost(raw: CostInputs, book: PriceBook = loadPrices()): C
   const kinesis = line(kinesisUsd, { shardsPerStream: shards, rawGb, cleanGb, rawRecords: messages, cleanRecords });
 
   // Lambda (arm64): billed ms per invocation = I/O wait + compute scaled to the memory's CPU share.
-  const coreMs = (WORKLOAD.coreMicrosPerMessage(k) * msgsPerInvocation) / 1000;
-  const cleanMs = Math.ceil(WORKLOAD.cleanIoMs + coreMs * WORKLOAD.cleanShare * (WORKLOAD.fullCpuMb / 512));
+  const coreMs = (n: number) => (WORKLOAD.coreMicrosPerMessage(k) * n) / 1000;
+  const cleanMs = Math.ceil(WORKLOAD.cleanIoMs + coreMs(msgsPerInvocation) * WORKLOAD.cleanShare * (WORKLOAD.fullCpuMb / 512));
   const endpointMs = inputs.scoring === 'endpoint' ? WORKLOAD.endpointIoMs : 0;
-  const featuresMs = Math.ceil(WORKLOAD.featuresIoMs + endpointMs + coreMs * (1 - WORKLOAD.cleanShare) * (WORKLOAD.fullCpuMb / 1024));
+  // Twin reads and writes go 8 assets at a time: past 8 assets the I/O wait grows with them.
+  const featuresIo = WORKLOAD.featuresIoMs * Math.max(1, assetsPerFeatures / 8);
+  const featuresMs = Math.ceil(featuresIo + endpointMs + coreMs(messagesPerFeatures) * (1 - WORKLOAD.cleanShare) * (WORKLOAD.fullCpuMb / 1024));
   const gbSeconds = (cleanInvocations * cleanMs * 0.5 + featuresInvocations * featuresMs * 1) / 1000;
   const lambda = line(((cleanInvocations + featuresInvocations) / 1e6) * p('lambda.requestPerMillion') + gbSeconds * p('lambda.arm64GbSecond'), {
-    cleanInvocations, featuresInvocations, messagesPerInvocation: msgsPerInvocation, cleanMs, featuresMs, gbSeconds,
+    cleanInvocations, featuresInvocations, messagesPerInvocation: msgsPerInvocation, assetsPerFeaturesInvocation: assetsPerFeatures, cleanMs, featuresMs, gbSeconds,
   });
 
   // DynamoDB: twin put (WRU = ceil(item KB)) and consistent get per asset per invocation; registry reads
@@ -266,7 +289,7 @@ export function estimateCost(raw: CostInputs, book: PriceBook = loadPrices()): C
   const messagesPerAsset = messages / N;
   const registryReads = 2 * N * Math.min(messagesPerAsset, HOURS_PER_MONTH * 60) * 0.5;
   const twinWruTotal = twinWrites * twinWru;
-  const twinRruTotal = (inputs.twinWritePerInvocation ? cleanRecords : samples) * twinRru;
+  const twinRruTotal = twinWrites * twinRru;
   const storageGb = (N * (twinBytes + 300)) / GB;
   const dynamodb = line((twinWruTotal / 1e6) * p('dynamodb.writeRequestPerMillion') + ((twinRruTotal + registryReads) / 1e6) * p('dynamodb.readRequestPerMillion')
     + Math.max(0, storageGb - 25) * p('dynamodb.storageGbMonth'), { twinWrites, writeUnits: twinWruTotal, readUnits: twinRruTotal + registryReads, storageGb });
@@ -293,7 +316,7 @@ export function estimateCost(raw: CostInputs, book: PriceBook = loadPrices()): C
     let callsPerInvocation = 0;
     for (const [id, share] of Object.entries(mix) as [AssetModelId, number][]) {
       if (share <= 0) continue;
-      const present = 1 - (1 - share) ** Math.max(1, assetsPerInvocation);
+      const present = 1 - (1 - share) ** Math.max(1, assetsPerFeatures);
       const chunks = Math.max(present, Math.ceil((rowsPerInvocation * share) / WORKLOAD.endpointRowsPerCall));
       callsPerInvocation += WORKLOAD.models[id].predictors * chunks;
     }
@@ -327,7 +350,7 @@ export function estimateCost(raw: CostInputs, book: PriceBook = loadPrices()): C
   const floor = iotMessaging + timestreamWriteUsd + rawIngestUsd;
   notes.push(
     `floor = IoT messaging $${round2(iotMessaging)} + Timestream writes $${round2(timestreamWriteUsd)} + raw-stream ingest $${round2(rawIngestUsd)}`,
-    `${round2(msgsPerInvocation)} messages and ${round2(assetsPerInvocation)} assets per invocation: ${round2(twinWrites / N)} twin writes of ${round2(twinWru)} WRU per asset per month`,
+    `clean: ${round2(msgsPerInvocation)} messages and ${round2(assetsPerInvocation)} assets per invocation; features: ${round2(assetsPerFeatures)} assets per invocation, ${round2(twinWrites / N)} twin writes of ${round2(twinWru)} WRU per asset per month`,
     'Lambda duration: core compute from `pdm bench` scaled to the memory CPU share, plus assumed I/O wait (clean 15 ms, features 30 ms, +40 ms with endpoints); not measured on AWS.',
     'Free tiers ignored except those that never expire for CloudWatch (10 metrics, 10 alarms) and DynamoDB storage (25 GB).',
   );

@@ -10,8 +10,8 @@ describe('parseStageConfig', () => {
     expect(config.timestream).toEqual({ enabled: false, memoryHours: 24, magneticDays: 365 });
     expect(config.scoring.mode).toBe('endpoint');
     expect(config.scoring.serverlessMemoryMb).toBe(2048);
-    expect(config.clean).toMatchObject({ batchSize: 100, retryAttempts: 3, maxRecordAgeSeconds: 3600 });
-    expect(config.features).toEqual(config.clean);
+    expect(config.clean).toMatchObject({ batchSize: 1000, maxBatchingWindowSeconds: 5, retryAttempts: 3, maxRecordAgeSeconds: 3600 });
+    expect(config.features).toMatchObject({ batchSize: 10_000, maxBatchingWindowSeconds: 60, retryAttempts: 3 });
     expect(config.dataRemovalPolicy).toBe('retain');
     expect(config.logRetentionDays).toBe(30);
     expect(config.alerts.critical).toEqual({ emails: [], sms: [], https: [], sqs: [] });

@@ -36,6 +36,19 @@ describe('estimateCost', () => {
     expect(many.byService.lambda.usage.messagesPerInvocation).toBeGreaterThan(3);
   });
 
+  it('folds an asset\'s samples of one features window into one twin write', () => {
+    // Arrange: a sample a minute; a 300 s features window holds 5 of each asset's messages (the
+    // clean function emits one record per asset every 5 s, and 10,000 records never fill the batch).
+    const r = estimateCost({ assets: 1000, intervalSeconds: 60, batchingWindowSeconds: 5, batchSize: 1000, featuresBatchingWindowSeconds: 300, featuresBatchSize: 10_000 });
+    const perAsset = r.byService.dynamodb.usage.twinWrites! / 1000;
+    // Assert: 12 windows an hour, 730 h.
+    expect(perAsset).toBeGreaterThan(8760 * 0.95);
+    expect(perAsset).toBeLessThan(8760 * 1.05);
+    // A 1 s window writes once per message.
+    const eager = estimateCost({ assets: 1000, intervalSeconds: 60, batchingWindowSeconds: 1, batchSize: 100, featuresBatchingWindowSeconds: 1, featuresBatchSize: 100 });
+    expect(eager.byService.dynamodb.usage.twinWrites! / 1000).toBeGreaterThan(43_800 * 0.98);
+  });
+
   it('gives the floor as IoT messaging plus raw ingest plus Timestream writes', () => {
     // Arrange: 1 pump asset, 1 message per minute: 43,800 messages; raw record 76+152 → 384 B → 1 KB.
     const r = estimateCost({ assets: 1, intervalSeconds: 60, mix: pump });
