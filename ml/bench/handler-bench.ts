@@ -104,7 +104,7 @@ export interface FeaturePassFacts {
   /** Samples the features function's screening quarantined (they are not folded). */
   readonly screenQuarantined: number;
   readonly rows: number;
-  /** Rows whose prediction carries TreeSHAP contributors (risk at or above `explainFrom`): the costly ones. */
+  /** Rows eligible for TreeSHAP contributors (risk at or above `explainFrom`); computed only for the rows the twin reads. */
   readonly explainedRows: number;
   readonly alerts: number;
   readonly conflicts: number;
@@ -243,7 +243,9 @@ class CountingTelemetry implements TelemetryStore {
   }
   async writePredictions(points: readonly PredictionPoint[]): Promise<WriteReport> {
     this.predictions += points.length;
-    for (const p of points) if (p.prediction?.topContributors) this.explained += 1;
+    // `in` does not read the property: the in-process scorer computes contributors on first read, and
+    // counting must not trigger it.
+    for (const p of points) if (p.prediction && 'topContributors' in p.prediction) this.explained += 1;
     return { written: points.length, rejected: [] };
   }
 }
@@ -575,6 +577,6 @@ export function formatHandlerBench(r: HandlerBenchResult): string {
     line('features (in-Lambda model)', r.features),
     line('features (no model)', r.featuresNoModel),
     `floors: clean = base64 + envelope JSON + base64 + message JSON per raw record; features = base64 + JSON per clean item`,
-    `model scored for: ${r.scoredModels.join(', ') || 'none'}; rows with TreeSHAP contributors ${r.featuresFacts.explainedRows} of ${r.featuresFacts.rows}`,
+    `model scored for: ${r.scoredModels.join(', ') || 'none'}; rows eligible for TreeSHAP contributors ${r.featuresFacts.explainedRows} of ${r.featuresFacts.rows} (computed only where the twin reads them)`,
   ].join('\n');
 }

@@ -118,10 +118,10 @@ function scoreLane(l: Lane, rows: readonly FeatureRow[], vectorLength: number): 
 }
 
 /** Top sensors by share of |SHAP| over the sensor features of one row (shares of all sensors sum to 1). */
-function explainRow(e: Explainer, row: number, top: number): ContributingSensor[] | undefined {
+function explainRow(e: Explainer, x: Float32Array, top: number): ContributingSensor[] | undefined {
   const { model, columns } = e.lane.predictor;
   const k = columns.length;
-  const c = contributions(model, e.lane.x.subarray(row * k, row * k + k), e.contrib);
+  const c = contributions(model, x, e.contrib);
   const per = e.perSensor;
   per.fill(0);
   let total = 0;
@@ -175,18 +175,40 @@ export function createBundleScorer(bundle: ModelBundle, opts: BundleScorerOption
         }
       }
       const risk = Math.max(p ?? 0, r === null ? 0 : 1 - r / rulHorizon);
-      const contributors =
-        plan.explainer && risk >= explainFrom ? explainRow(plan.explainer, i, top) : undefined;
-      out[i] = {
+      const prediction: Prediction = {
         failureProbability: p,
         rul: r,
         ...(componentFailure ? { componentFailure } : {}),
         scoredBy,
-        ...(contributors ? { topContributors: contributors } : {}),
       };
+      if (plan.explainer && risk >= explainFrom) explainLazily(prediction, plan.explainer, i, top);
+      out[i] = prediction;
     }
     return out;
   };
+}
+
+/**
+ * Gives the prediction a `topContributors` computed on first read. TreeSHAP costs about 250 µs a row
+ * and the twin reads contributors only for its newest row and for rows that change its health, so
+ * most risky rows of a batch are never explained. The row's features are copied now: the lane's
+ * matrix is reused by the next call.
+ */
+function explainLazily(prediction: Prediction, e: Explainer, row: number, top: number): void {
+  const k = e.lane.predictor.columns.length;
+  const x = e.lane.x.slice(row * k, row * k + k);
+  let value: ContributingSensor[] | undefined;
+  let done = false;
+  Object.defineProperty(prediction, 'topContributors', {
+    enumerable: true,
+    get() {
+      if (!done) {
+        value = explainRow(e, x, top);
+        done = true;
+      }
+      return value;
+    },
+  });
 }
 
 /** A feature value cannot be sent as CSV: the container reads only finite numbers and empty cells. */

@@ -359,7 +359,11 @@ export interface Prediction {
   /** Per-component failure probability, when the model bundle has component models. */
   readonly componentFailure?: Readonly<Record<string, number>>;
   readonly scoredBy: ScoredBy;
-  /** Model-based top contributing features (TreeSHAP), replacing anomaly contributors when present. */
+  /**
+   * Model-based top contributing features (TreeSHAP), replacing anomaly contributors when present.
+   * The in-process scorer computes it on first read (see `createBundleScorer`): read it only where
+   * it is used.
+   */
   readonly topContributors?: readonly ContributingSensor[];
 }
 
