@@ -7,7 +7,8 @@
  *   → kinesalite "clean" → poller → features handler → dynalite (twins), DuckDB (time series),
  *   SageMaker-protocol server (optional), PutEvents endpoint (alerts).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -184,6 +185,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   }
   const base: Counters = saved?.counters ?? emptyCounters();
   const cleanups: (() => Promise<void>)[] = [];
+  // Without a data dir, the streams and the time series still live on disk, in a scratch dir removed
+  // on stop: kinesalite keeps every record for the 24 h retention and DuckDB every row, so held in
+  // memory they grew the process by about 2 MB/s under `pdm load` (docs/reliability.md).
+  const scratch = dataDir ? undefined : mkdtempSync(join(tmpdir(), 'pdm-local-'));
+  const storeDir = dataDir ?? scratch!;
+  if (scratch) cleanups.push(async () => rmSync(scratch, { recursive: true, force: true }));
   const stopAll = async () => {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
     cleanups.length = 0;
@@ -206,7 +213,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       deleteStreamMs: 0,
       updateStreamMs: 0,
       shardLimit: 10,
-      ...(dataDir ? { path: join(dataDir, 'kinesis') } : {}),
+      path: join(storeDir, 'kinesis'),
     });
     const kinesisPort = await listen(kinesisServer);
     cleanups.push(() => closeServer(kinesisServer));
@@ -253,7 +260,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     );
     const siteOf = new Map(fleet.map((a) => [a.assetId, a.siteId]));
 
-    const telemetry = await DuckDbTelemetryStore.open(dataDir ? { path: join(dataDir, 'telemetry.duckdb') } : {});
+    const telemetry = await DuckDbTelemetryStore.open({ path: join(storeDir, 'telemetry.duckdb') });
     cleanups.push(() => telemetry.close());
 
     // --- alerts ----------------------------------------------------------------------------------

@@ -22,6 +22,11 @@ export interface DuckDbTelemetryStoreOptions {
   readonly path?: string;
   /** DuckDB worker threads (the machine is shared with the handlers). @default 2 */
   readonly threads?: number;
+  /**
+   * Buffer pool limit of a file database, which spills past it (an in-memory one would fail instead,
+   * so it keeps DuckDB's own default). @default '64MB' for a file
+   */
+  readonly memoryLimit?: string;
 }
 
 /** Rows per INSERT statement: DuckDB binds each value as a parameter, and large statements parse slowly. */
@@ -47,7 +52,12 @@ export class DuckDbTelemetryStore implements TelemetryStore {
   ) {}
 
   static async open(options: DuckDbTelemetryStoreOptions = {}): Promise<DuckDbTelemetryStore> {
-    const instance = await DuckDBInstance.create(options.path ?? ':memory:', { threads: String(options.threads ?? 2) });
+    const path = options.path ?? ':memory:';
+    const memoryLimit = options.memoryLimit ?? (path === ':memory:' ? undefined : '64MB');
+    const instance = await DuckDBInstance.create(path, {
+      threads: String(options.threads ?? 2),
+      ...(memoryLimit ? { memory_limit: memoryLimit } : {}),
+    });
     const conn = await instance.connect();
     for (const sql of SCHEMA) await conn.run(sql);
     return new DuckDbTelemetryStore(instance, conn);
