@@ -80,6 +80,20 @@ describe('SageMakerScorer', () => {
     expect(out.map((p) => p?.rul)).toEqual(reference.map((p) => p?.rul));
   });
 
+  it('gives endpoint predictions the TreeSHAP contributors the in-process scorer computes for the same rows', async () => {
+    const explainAll = (prefix: string) =>
+      new SageMakerScorer(new SageMakerRuntimeClient(local(port)), bundle, {
+        endpoints: { 'centrifugal-pump/failure': `${prefix}-failure`, 'centrifugal-pump/rul': `${prefix}-rul` },
+        timeoutMs: 2000,
+      });
+    const out = await explainAll('ok').score(pump, prepared.twin, rows);
+    const reference = inProcess(pump, prepared.twin, rows);
+
+    const contributors = out.map((p) => p?.topContributors);
+    expect(contributors.filter((c) => c !== undefined).length).toBeGreaterThan(0);
+    expect(contributors).toEqual(reference.map((p) => p?.topContributors));
+  });
+
   it('scores several assets with one call per predictor, in chunks that never split an asset, each asset as if alone', async () => {
     const fallbacks: FallbackEvent[] = [];
     // Three "assets": the batch's rows cut in three uneven parts.

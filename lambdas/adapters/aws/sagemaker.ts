@@ -8,7 +8,7 @@ import { InvokeEndpointCommand, type SageMakerRuntimeClient } from '@aws-sdk/cli
 import type { AssetModel } from '../../core/catalog/types.ts';
 import type { BundleAssetModel, BundlePredictor, ModelBundle } from '../../core/model/bundle.ts';
 import { predictBatch } from '../../core/model/predict.ts';
-import { createBundleScorer, csvRowsForEndpoint } from '../../core/model/scorer.ts';
+import { createBundleExplainer, createBundleScorer, csvRowsForEndpoint, type PredictionExplainer } from '../../core/model/scorer.ts';
 import type { RowScorer } from '../../core/pipeline.ts';
 import type { FeatureRow, Prediction, Twin } from '../../core/twin/twin.ts';
 import { bundleScores } from '../model.ts';
@@ -51,14 +51,15 @@ export const DEFAULT_MAX_ROWS_PER_CALL = 1_000;
  * one row per line, the assets' rows one after another, in chunks of at most `maxRowsPerCall`);
  * predictors without one are scored in process. If any call of a chunk fails or times out, every asset
  * of that chunk is scored in process and marked `scoredBy: 'fallback'`, so one prediction never mixes
- * an endpoint's failure probability with a fallback's RUL. Endpoint predictions carry no TreeSHAP
- * contributors (the container does not compute them here); the twin then shows the anomaly score's
- * contributors.
+ * an endpoint's failure probability with a fallback's RUL. The container returns values only; the
+ * TreeSHAP contributors of risky rows are computed here from the same model file, on first read
+ * (`createBundleExplainer`), so endpoint and fallback twins differ only in `scoredBy`.
  */
 export class SageMakerScorer implements Scorer {
   private readonly fallback: RowScorer;
   private readonly local: RowScorer;
   private readonly maxRows: number;
+  private readonly explain: PredictionExplainer;
 
   constructor(
     private readonly client: SageMakerRuntimeClient,
@@ -68,6 +69,7 @@ export class SageMakerScorer implements Scorer {
     this.fallback = createBundleScorer(bundle, { scoredBy: 'fallback' });
     this.local = createBundleScorer(bundle, { scoredBy: 'in-process' });
     this.maxRows = options.maxRowsPerCall ?? DEFAULT_MAX_ROWS_PER_CALL;
+    this.explain = createBundleExplainer(bundle);
   }
 
   scores(model: AssetModel): boolean {
@@ -137,7 +139,7 @@ export class SageMakerScorer implements Scorer {
     return chunk.map((it) => {
       const base = offset;
       offset += it.rows.length;
-      return it.rows.map((_row, j) => {
+      const predictions = it.rows.map((_row, j): Prediction => {
         const i = base + j;
         let componentFailure: Record<string, number> | undefined;
         if (entry.components.length > 0) {
@@ -151,6 +153,8 @@ export class SageMakerScorer implements Scorer {
           scoredBy: 'endpoint' as const,
         };
       });
+      this.explain(model, it.rows, predictions);
+      return predictions;
     });
   }
 

@@ -181,7 +181,10 @@ export function createBundleScorer(bundle: ModelBundle, opts: BundleScorerOption
         ...(componentFailure ? { componentFailure } : {}),
         scoredBy,
       };
-      if (plan.explainer && risk >= explainFrom) explainLazily(prediction, plan.explainer, i, top);
+      if (plan.explainer && risk >= explainFrom) {
+        const k = plan.explainer.lane.predictor.columns.length;
+        explainLazily(prediction, plan.explainer, plan.explainer.lane.x.slice(i * k, i * k + k), top);
+      }
       out[i] = prediction;
     }
     return out;
@@ -191,12 +194,10 @@ export function createBundleScorer(bundle: ModelBundle, opts: BundleScorerOption
 /**
  * Gives the prediction a `topContributors` computed on first read. TreeSHAP costs about 250 µs a row
  * and the twin reads contributors only for its newest row and for rows that change its health, so
- * most risky rows of a batch are never explained. The row's features are copied now: the lane's
- * matrix is reused by the next call.
+ * most risky rows of a batch are never explained. `x` is the row's own copy of the explained
+ * predictor's columns (the lane's matrix is reused by the next call).
  */
-function explainLazily(prediction: Prediction, e: Explainer, row: number, top: number): void {
-  const k = e.lane.predictor.columns.length;
-  const x = e.lane.x.slice(row * k, row * k + k);
+function explainLazily(prediction: Prediction, e: Explainer, x: Float32Array, top: number): void {
   let value: ContributingSensor[] | undefined;
   let done = false;
   Object.defineProperty(prediction, 'topContributors', {
@@ -209,6 +210,40 @@ function explainLazily(prediction: Prediction, e: Explainer, row: number, top: n
       return value;
     },
   });
+}
+
+/** Adds contributors to predictions made elsewhere (e.g. by an endpoint) for the same rows. */
+export type PredictionExplainer = (model: AssetModel, rows: readonly FeatureRow[], predictions: readonly (Prediction | null)[]) => void;
+
+/**
+ * TreeSHAP contributors, computed on first read like {@link createBundleScorer}'s, for predictions
+ * another scorer made from the bundle's model files: an endpoint's predictions then carry the same
+ * contributors as the in-process ones, so a twin scored by the endpoint or by its fallback differs
+ * only in `scoredBy`. Rows below `explainFrom` risk, and asset models without an explainable
+ * predictor, are left as they are.
+ */
+export function createBundleExplainer(bundle: ModelBundle, opts: BundleScorerOptions = {}): PredictionExplainer {
+  const explainFrom = opts.explainFrom ?? 0.5;
+  const top = opts.topSensors ?? 3;
+  const horizonOf = opts.rulHorizon ?? ((m: AssetModel) => defaultRiskPolicy(m.clock).rulHorizon);
+  const explainers = new Map<string, Explainer>();
+  for (const [id, entry] of bundle.models) {
+    const e = entry.predictors.length > 0 ? planFor(entry).explainer : null;
+    if (e) explainers.set(id, e);
+  }
+  return (model, rows, predictions) => {
+    const e = explainers.get(model.id);
+    if (!e) return;
+    const rulHorizon = horizonOf(model);
+    const { columns } = e.lane.predictor;
+    predictions.forEach((p, i) => {
+      if (!p) return;
+      const risk = Math.max(p.failureProbability ?? 0, p.rul === null ? 0 : 1 - p.rul / rulHorizon);
+      if (risk < explainFrom) return;
+      const v = rows[i]!.vector;
+      explainLazily(p, e, Float32Array.from(columns, (c) => v[c]!), top);
+    });
+  };
 }
 
 /** A feature value cannot be sent as CSV: the container reads only finite numbers and empty cells. */

@@ -10,9 +10,9 @@ export interface Figures {
   /** Twins whose logical state (all but `version`) differs from the clean run's. */
   readonly twinsDiffering: number;
   /**
-   * Same, ignoring the scoring provenance: `scoredBy` (endpoint vs fallback) and `topContributors`
-   * (a fallback prediction carries TreeSHAP contributors, an endpoint one the anomaly's). The
-   * probabilities and RUL still count: the fallback scores with the same model file.
+   * Same, ignoring the scoring provenance `scoredBy` (endpoint vs fallback). Everything else still
+   * counts: probabilities, RUL and TreeSHAP contributors, which the fallback computes from the same
+   * model file the endpoint serves.
    */
   readonly twinsDifferingIgnoringProvenance: number;
   /** Deliveries of an alertId already delivered before. */
@@ -51,7 +51,7 @@ export function compareRuns(
   let twinsDiffering = 0;
   let twinsDifferingIgnoringProvenance = 0;
   const ids = new Set([...clean.twins.keys(), ...faulty.twins.keys()]);
-  const provenance = new Set(['scoredBy', 'topContributors']);
+  const provenance = new Set(['scoredBy']);
   for (const id of ids) {
     const a = clean.twins.get(id);
     const b = faulty.twins.get(id);
