@@ -3,7 +3,7 @@
  * in memory). Rows are keyed by (asset, seq), and writes upsert: the pipeline delivers at least once,
  * so a retried batch overwrites its own rows instead of doubling them.
  */
-import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBConnection, DuckDBInstance, type DuckDBValue, listValue } from '@duckdb/node-api';
 import type { CleanSample } from '../../core/types.ts';
 import type { FeaturePoint, PredictionPoint, TelemetryStore, WriteReport } from '../ports.ts';
 
@@ -35,8 +35,12 @@ const ROWS_PER_STATEMENT = 200;
 const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS telemetry (asset_id VARCHAR, site_id VARCHAR, model_id VARCHAR, ts BIGINT,
      seq BIGINT, readings VARCHAR, PRIMARY KEY (asset_id, seq))`,
-  `CREATE TABLE IF NOT EXISTS features (asset_id VARCHAR, site_id VARCHAR, model_id VARCHAR, ts BIGINT,
+  // Vectors as list text (`[1.5,NULL,-2]`, cast with `vector::DOUBLE[]`) in the order of the asset
+  // model's `feature_names`: a quarter of the bytes of a JSON object with names on disk and in the
+  // write-ahead log, and faster to write (a DOUBLE[] column was 1.4x slower to insert than either).
+  `CREATE TABLE IF NOT EXISTS feature_vectors (asset_id VARCHAR, site_id VARCHAR, model_id VARCHAR, ts BIGINT,
      seq BIGINT, anomaly DOUBLE, vector VARCHAR, PRIMARY KEY (asset_id, seq))`,
+  `CREATE TABLE IF NOT EXISTS feature_names (model_id VARCHAR PRIMARY KEY, names VARCHAR[])`,
   `CREATE TABLE IF NOT EXISTS predictions (asset_id VARCHAR, site_id VARCHAR, model_id VARCHAR, ts BIGINT,
      seq BIGINT, anomaly DOUBLE, failure_probability DOUBLE, rul DOUBLE, scored_by VARCHAR,
      PRIMARY KEY (asset_id, seq))`,
@@ -45,6 +49,8 @@ const SCHEMA = [
 export class DuckDbTelemetryStore implements TelemetryStore {
   // DuckDB allows one writer transaction per connection at a time; writes are queued behind this.
   private chain: Promise<unknown> = Promise.resolve();
+  /** Asset models whose feature names are in `feature_names`. */
+  private readonly namesWritten = new Set<string>();
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -71,17 +77,25 @@ export class DuckDbTelemetryStore implements TelemetryStore {
     );
   }
 
-  writeFeatures(points: readonly FeaturePoint[]): Promise<WriteReport> {
+  async writeFeatures(points: readonly FeaturePoint[]): Promise<WriteReport> {
+    const newNames = new Map<string, readonly string[]>();
+    for (const p of points) {
+      if (p.names.length > 0 && !this.namesWritten.has(p.modelId)) newNames.set(p.modelId, p.names);
+    }
+    if (newNames.size > 0) {
+      await this.insert('feature_names', 2, [...newNames].map(([model, names]) => [model, listValue([...names])]));
+      for (const model of newNames.keys()) this.namesWritten.add(model);
+    }
     return this.insert(
-      'features',
+      'feature_vectors',
       7,
       points.map((p) => {
-        const vector: Record<string, number> = {};
-        p.names.forEach((name, i) => {
+        // A missing (NaN) feature is NULL; rows scored without vectors store an empty list.
+        const cells = p.names.map((_n, i) => {
           const x = p.row.vector[i];
-          if (x !== undefined && Number.isFinite(x)) vector[name] = x;
+          return x !== undefined && Number.isFinite(x) ? String(x) : 'NULL';
         });
-        return [p.assetId, p.siteId, p.modelId, p.row.ts, p.row.seq, finite(p.row.anomaly.score), JSON.stringify(vector)];
+        return [p.assetId, p.siteId, p.modelId, p.row.ts, p.row.seq, finite(p.row.anomaly.score), `[${cells.join(',')}]`];
       }),
     );
   }
@@ -125,11 +139,17 @@ export class DuckDbTelemetryStore implements TelemetryStore {
     }));
   }
 
+  /** Runs a query after the queued writes and returns its rows as plain JS values (for tools and tests). */
+  async query(sql: string, params: readonly DuckDBValue[] = []): Promise<Record<string, unknown>[]> {
+    const reader = await this.serial(() => this.conn.runAndReadAll(sql, [...params]));
+    return reader.getRowObjectsJS();
+  }
+
   /** Row counts per table (for summaries and tests). */
   async counts(): Promise<{ telemetry: number; features: number; predictions: number }> {
     const reader = await this.serial(() =>
       this.conn.runAndReadAll(
-        `SELECT (SELECT count(*) FROM telemetry) AS telemetry, (SELECT count(*) FROM features) AS features,
+        `SELECT (SELECT count(*) FROM telemetry) AS telemetry, (SELECT count(*) FROM feature_vectors) AS features,
                 (SELECT count(*) FROM predictions) AS predictions`,
       ),
     );
