@@ -153,8 +153,11 @@ async function printStatus(runtime: LocalRuntime): Promise<void> {
 
 export interface IngestLine {
   readonly topic: string;
-  readonly payload: string;
+  /** The message as sent: text (`payload`), or bytes (`payloadBase64`, e.g. a capture that is not UTF-8). */
+  readonly payload: string | Buffer;
 }
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** Parses one line of an ingest file; a string says what is wrong with it. */
 export function parseIngestLine(line: string): IngestLine | string {
@@ -165,16 +168,22 @@ export function parseIngestLine(line: string): IngestLine | string {
     return 'not JSON';
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
-  const { topic, payload } = value as Record<string, unknown>;
+  const { topic, payload, payloadBase64 } = value as Record<string, unknown>;
   if (typeof topic !== 'string' || topic.length === 0) return 'missing "topic" string';
-  if (typeof payload !== 'string') return 'missing "payload" string';
-  return { topic, payload };
+  if (payload !== undefined && payloadBase64 !== undefined) return 'both "payload" and "payloadBase64": give one';
+  if (typeof payload === 'string') return { topic, payload };
+  if (typeof payloadBase64 === 'string') {
+    if (!BASE64.test(payloadBase64)) return '"payloadBase64" is not base64';
+    return { topic, payload: Buffer.from(payloadBase64, 'base64') };
+  }
+  return 'missing "payload" or "payloadBase64" string';
 }
 
 /** Newest sample time in a payload, epoch ms; undefined when the payload does not say. */
-export function payloadTime(payload: string): number | undefined {
+export function payloadTime(payload: string | Uint8Array): number | undefined {
   try {
-    const body = JSON.parse(payload) as { ts?: unknown; samples?: { ts?: unknown }[] };
+    const text = typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8');
+    const body = JSON.parse(text) as { ts?: unknown; samples?: { ts?: unknown }[] };
     const times = [body.ts, ...(Array.isArray(body.samples) ? body.samples.map((s) => s?.ts) : [])]
       .map((t) => (typeof t === 'number' ? t : typeof t === 'string' ? Date.parse(t) : Number.NaN))
       .filter((t) => Number.isFinite(t));
@@ -278,7 +287,7 @@ export function register(program: Command): void {
   program
     .command('ingest')
     .description('publish a JSONL file of {topic, payload} lines through the local broker and report')
-    .requiredOption('--file <path>', 'JSONL file, one {"topic": "...", "payload": "<raw message>"} per line')
+    .requiredOption('--file <path>', 'JSONL file, one {"topic": "...", "payload": "<raw message>"} (or "payloadBase64": "<bytes>") per line')
     .option('--assets <n>', 'registered fleet size (the devices allowed to publish)', positiveInt, 12)
     .option('--seed <n>', 'fleet seed', positiveInt, 1)
     .option('--data-dir <dir>', 'persist state here')
