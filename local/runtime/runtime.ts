@@ -17,7 +17,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { CreateStreamCommand, DescribeStreamCommand, KinesisClient } from '@aws-sdk/client-kinesis';
+import { CreateStreamCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -46,6 +46,7 @@ import { startBroker, type LocalBroker } from './broker.ts';
 import { RuleBridge } from './bridge.ts';
 import { createLocalAlerting } from '../sns/alerting.ts';
 import { startModelServer, type ModelServer } from './model-server.ts';
+import { waitStreamActive } from './streams.ts';
 import { type FailedRecord, KinesisPoller } from './poller.ts';
 import { type Counters, emptyCounters, type PersistedState, readState, STATE_VERSION, writeState } from './state.ts';
 
@@ -243,7 +244,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     }
     for (const stream of [NAMES.rawStream, NAMES.cleanStream]) {
       await ignoreExisting(kinesis.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 1 })));
-      await waitActive(kinesis, stream);
+      await waitStreamActive(kinesis, stream);
     }
 
     const fleet: FleetAsset[] = options.fleetAssets
@@ -671,19 +672,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
 export class DrainTimeoutError extends Error {
   override readonly name: string = 'DrainTimeoutError';
-}
-
-/**
- * Waits until a stream is ACTIVE, as against Kinesis: kinesalite activates a new stream on a timer even
- * with `createStreamMs: 0`, and a put or describe before that fails with ResourceNotFoundException.
- */
-async function waitActive(kinesis: KinesisClient, stream: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    const desc = await kinesis.send(new DescribeStreamCommand({ StreamName: stream })).catch(() => undefined);
-    if (desc?.StreamDescription?.StreamStatus === 'ACTIVE') return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`kinesalite stream ${stream} did not become ACTIVE within 5 s`);
 }
 
 /** Twin store that reports each completed write (latency, dashboard updates). */

@@ -17,6 +17,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { TWIN_DOCUMENT_OPTIONS } from '../../lambdas/adapters/aws/dynamodb.ts';
+import { waitStreamActive } from '../../local/runtime/streams.ts';
 
 const require = createRequire(import.meta.url);
 type Factory = (opts: Record<string, number>) => Server;
@@ -85,14 +86,7 @@ export async function startKinesalite(): Promise<Kinesis> {
     client,
     async createStream(name, shards = 2) {
       await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
-      // Kinesalite activates the stream on a timer even with createStreamMs 0; a put before that fails
-      // with ResourceNotFoundException (seen once in CI). Wait for ACTIVE, as against Kinesis.
-      for (let i = 0; i < 200; i++) {
-        const desc = await client.send(new DescribeStreamCommand({ StreamName: name })).catch(() => undefined);
-        if (desc?.StreamDescription?.StreamStatus === 'ACTIVE') return;
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      throw new Error(`kinesalite stream ${name} did not become ACTIVE within 2 s`);
+      await waitStreamActive(client, name);
     },
     async readAll(name) {
       const desc = await client.send(new DescribeStreamCommand({ StreamName: name }));
