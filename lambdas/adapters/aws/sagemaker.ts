@@ -101,14 +101,8 @@ export class SageMakerScorer implements Scorer {
       rowsInCurrent += it.rows.length;
     }
     if (current.length > 0) chunks.push(current);
-    const answers = new Map<ScoreItem, (Prediction | null)[]>();
-    await Promise.all(
-      chunks.map(async (chunk) => {
-        const results = await this.scoreChunk(model, entry, chunk);
-        chunk.forEach((it, i) => answers.set(it, results[i]!));
-      }),
-    );
-    return items.map((it) => answers.get(it)!);
+    // Chunks hold the items in order, so their answers concatenate to one per item.
+    return (await Promise.all(chunks.map((chunk) => this.scoreChunk(model, entry, chunk)))).flat();
   }
 
   private async scoreChunk(model: AssetModel, entry: BundleAssetModel, chunk: readonly ScoreItem[]): Promise<(Prediction | null)[][]> {
