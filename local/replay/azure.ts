@@ -8,6 +8,7 @@
  */
 import { join } from 'node:path';
 import type { TwinHealthChangedDetail } from '../../lambdas/core/alerts/policy.ts';
+import type { AnomalyBaseline } from '../../lambdas/core/anomaly/types.ts';
 import { maintenanceTopic, telemetryTopic } from '../../lambdas/core/contract/topics.ts';
 import {
   type AzureData,
@@ -51,6 +52,10 @@ export interface ReplayAzureOptions {
   readonly horizonMs?: number;
   /** Pipeline drain timeout after the last publish, ms. @default 900 000 */
   readonly drainTimeoutMs?: number;
+  /** Model bundle directory the pipeline scores with. @default layers/model (the shipped bundle) */
+  readonly modelDir?: string;
+  /** Anomaly baselines replacing the shipped ones, by asset model id. */
+  readonly baselines?: Readonly<Record<string, AnomalyBaseline>>;
 }
 
 export interface AzureReplayResult {
@@ -155,6 +160,8 @@ export async function replayAzure(options: ReplayAzureOptions = {}): Promise<Azu
   const runtime = await startLocalRuntime({
     fleetAssets: machines.map((id) => machineAsset(info.get(id), id)),
     logLevel: 'SILENT',
+    ...(options.modelDir !== undefined ? { modelDir: options.modelDir } : {}),
+    ...(options.baselines !== undefined ? { baselines: options.baselines } : {}),
     // The runtime's own alert log keeps only the newest 1,000: collect every alert here.
     onAlert: (a) => {
       if (alertIds.has(a.alertId)) return;
