@@ -41,6 +41,16 @@ export interface ComponentSpec {
   readonly description: string;
 }
 
+/** A device event code the model's firmware is known to emit (`pdm.event.v1`). */
+export interface EventCodeSpec {
+  readonly description: string;
+  /**
+   * Component the code points at, when it points at one: the dashboard shows it, and an event that
+   * names no component of its own is attributed to it.
+   */
+  readonly component?: string;
+}
+
 export interface WindowSpec {
   /** Short, medium and long rolling windows in clock units (for `time`: 1 h, 24 h, 7 d). */
   readonly short: number;
@@ -56,6 +66,13 @@ export interface AssetModel {
   readonly windows: WindowSpec;
   readonly sensors: Readonly<Record<string, SensorSpec>>;
   readonly components: Readonly<Record<string, ComponentSpec>>;
+  /**
+   * Known device event codes, in feature order. Each gets a count per window (`events_<code>_<window>`);
+   * codes not listed are kept and counted as `events_other_<window>`. Names are identifiers, as sensor
+   * names are, because they become feature names.
+   * @default {} (only the other and total counts)
+   */
+  readonly events?: Readonly<Record<string, EventCodeSpec>>;
   /** Static attributes shared by every asset of the model (assets may add their own). */
   readonly attributes: Readonly<Record<string, string | number>>;
   /** Downtime cost used by the alert policy, in USD per hour, unless the stage config overrides it. */

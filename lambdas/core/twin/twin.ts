@@ -22,15 +22,16 @@ import { ALERT_DETAIL_VERSION, estimateCostAvoided, severityOf, shouldEmit } fro
 import type { AnomalyBaseline, AnomalyResult, AnomalyState } from '../anomaly/index.ts';
 import { createAnomalyState, scoreAnomaly, topContributors } from '../anomaly/index.ts';
 import type { AssetInfo, AssetModel } from '../catalog/types.ts';
-import type { SampleCounts, ScreenState } from '../cleaning/index.ts';
-import { screenSamples } from '../cleaning/index.ts';
+import type { EventScreenState, SampleCounts, ScreenState, Tally } from '../cleaning/index.ts';
+import { screenEvents, screenSamples } from '../cleaning/index.ts';
 import type { QuarantineRecord } from '../cleaning/reasons.ts';
 import type { MaintenanceKind } from '../contract/telemetry.ts';
 import type { FeatureState } from '../features/index.ts';
 import type { ModelDecisions } from '../model/decision.ts';
 import { riskFromProbability } from '../model/decision.ts';
 import { createFeatureState, featureVector, updateFeatureState } from '../features/index.ts';
-import type { CleanSample, MaintenanceEvent } from '../types.ts';
+import type { CleanEvent, CleanSample, MaintenanceEvent } from '../types.ts';
+import { applyEvent, type TwinEvent } from './events.ts';
 import type { HealthChange, HealthPolicy, HealthState, HealthTrack } from './health.ts';
 import { enterMaintenance, newHealthTrack, observeRiskInto, severityRank } from './health.ts';
 
@@ -112,6 +113,10 @@ export interface Twin {
    * that delivered everything has the same logical state as one that never failed.
    */
   pendingAlerts?: TwinHealthChangedDetail[];
+  /** Device-event screening memory (duplicate event seqs); absent until the asset's first event. */
+  eventScreen?: EventScreenState;
+  /** The most recent device events, oldest first (see `events.ts`); absent until the first event. */
+  events?: TwinEvent[];
 }
 
 export function newTwin(asset: AssetInfo, model: AssetModel, baseline: AnomalyBaseline): Twin {
@@ -149,7 +154,8 @@ export function clockOf(model: AssetModel, sample: Pick<CleanSample, 'ts' | 'seq
 
 export type TwinInput =
   | { readonly kind: 'sample'; readonly sample: CleanSample }
-  | { readonly kind: 'maintenance'; readonly event: MaintenanceEvent };
+  | { readonly kind: 'maintenance'; readonly event: MaintenanceEvent }
+  | { readonly kind: 'event'; readonly event: CleanEvent };
 
 export interface FeatureRow {
   readonly seq: number;
@@ -173,6 +179,9 @@ export interface PreparedBatch {
   readonly quarantine: readonly QuarantineRecord[];
   /** Screening's own accounting: accepted + quarantined = samples given, per sample and per reading. */
   readonly screenCounts: SampleCounts;
+  /** Device events screening quarantined (duplicate or too-old event seqs), and its accounting. */
+  readonly eventQuarantine: readonly QuarantineRecord[];
+  readonly eventCounts: Tally;
   /** Whether anything but the alert-free screening bookkeeping changed; false for a replayed batch. */
   readonly changed: boolean;
   /** Maintenance events already applied earlier (same or older timestamp): ignored, idempotently. */
@@ -300,6 +309,12 @@ export function prepareBatch(
   const previousScreen = twin.screen;
   twin.screen = screened.state;
   const accepted = new Set(screened.accepted);
+  const events: CleanEvent[] = [];
+  for (const input of inputs) if (input.kind === 'event') events.push(input.event);
+  const previousEventScreen = twin.eventScreen;
+  const screenedEvents = screenEvents(previousEventScreen, events);
+  if (events.length > 0) twin.eventScreen = screenedEvents.state;
+  const acceptedEvents = new Set(screenedEvents.accepted);
   const attributes = { ...model.attributes, ...ctx.asset.attributes, ...ctx.attributes };
   const wantVectors = ctx.vectors !== false;
   const steps: Step[] = [];
@@ -310,6 +325,10 @@ export function prepareBatch(
   let latest: CleanSample | null = null;
   let latestRow: FeatureRow | null = null;
   for (const input of inputs) {
+    if (input.kind === 'event') {
+      if (acceptedEvents.has(input.event)) applyEvent(twin, model, input.event);
+      continue;
+    }
     if (input.kind === 'maintenance') {
       const step = applyMaintenance(twin, model, input.event);
       if (step) {
@@ -356,12 +375,18 @@ export function prepareBatch(
   if (latest) twin.latest = { ts: latest.ts, seq: latest.seq, readings: { ...latest.readings } };
   // Only a batch that applied nothing can leave the twin unchanged; then screening bookkeeping decides.
   const changed =
-    rows.length > 0 || steps.length > 0 || JSON.stringify(screened.state) !== JSON.stringify(previousScreen);
+    rows.length > 0 ||
+    steps.length > 0 ||
+    acceptedEvents.size > 0 ||
+    JSON.stringify(screened.state) !== JSON.stringify(previousScreen) ||
+    (events.length > 0 && JSON.stringify(screenedEvents.state) !== JSON.stringify(previousEventScreen));
   return {
     twin,
     rows,
     quarantine: screened.quarantine,
     screenCounts: screened.counts,
+    eventQuarantine: screenedEvents.quarantine,
+    eventCounts: screenedEvents.counts,
     changed,
     ignoredMaintenance,
     steps,
