@@ -178,7 +178,7 @@ export function projectWhatIf(input: ProjectWhatIfInput): WhatIfResult {
       fromDay: 1,
       message:
         `The training ranges of the ${model.id} models are not known (the bundle was trained on other data ` +
-        'than the stored ranges): regenerate them with `npx tsx local/dashboard/feature-ranges.ts`.',
+        'than the stored ranges): regenerate them with `npx tsx local/dashboard/feature-ranges-build.ts`.',
     });
   }
 

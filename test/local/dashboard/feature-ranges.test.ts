@@ -12,7 +12,7 @@ describe('readFeatureRanges', () => {
     const ranges = readFeatureRanges();
 
     // Assert: a retrained bundle without regenerated ranges fails here (regenerate with
-    // `npx tsx local/dashboard/feature-ranges.ts`), instead of the what-if quietly saying "no basis".
+    // `npx tsx local/dashboard/feature-ranges-build.ts`), instead of the what-if quietly saying "no basis".
     for (const [modelId, entry] of bundle.models) {
       const stored = ranges[modelId];
       expect(stored, modelId).toBeDefined();
