@@ -148,6 +148,8 @@ describe('startDashboard', () => {
     [{ assetId: 'pump-001', component: 'bearing', deferDays: 3, extra: 1 }, 400, /invalid what-if request/],
     [{ assetId: 'pump-001', component: 'wing', deferDays: 3 }, 400, /component "wing" is not a component/],
     [{ assetId: 'ghost-1', component: 'bearing', deferDays: 3 }, 404, /unknown asset/],
+    [{ assetId: 'constructor', component: 'bearing', deferDays: 3 }, 404, /unknown asset "constructor"/],
+    [{ assetId: '__proto__', component: 'bearing', deferDays: 3 }, 404, /unknown asset "__proto__"/],
   ])('answers what-if %o with %i and a clear message', async (body, status, message) => {
     const r = await postJson(server.url, body);
     expect(r.status).toBe(status);
