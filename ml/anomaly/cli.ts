@@ -67,7 +67,7 @@ export function register(evaluate: Command): void {
       process.stdout.write(
         opts.json
           ? `${JSON.stringify({ mode: 'in-sample', reports })}\n`
-          : `IN SAMPLE: each baseline is measured on the data it was fitted on (see --out-of-sample).\n\n${formatReport(reports, azure)}\n`,
+          : `IN SAMPLE: the Azure and C-MAPSS baselines are measured on the data they were fitted on (the pump's fit and evaluation seeds are disjoint); see --out-of-sample.\n\n${formatReport(reports, azure)}\n`,
       );
     });
 }
