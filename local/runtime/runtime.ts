@@ -666,7 +666,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         const model = twin ? findAssetModel(twin.modelId) : undefined;
         if (!twin || !model) throw new WhatIfInputError(`asset ${request.assetId} has no twin yet`);
         whatIfScorer ??= createBundleScorer(bundle);
-        return projectWhatIf({ twin, model, scorer: whatIfScorer, component: request.component, deferDays: request.deferDays });
+        return projectWhatIf({ twin, model, bundle, scorer: whatIfScorer, component: request.component, deferDays: request.deferDays });
       },
       subscribe: (listener) => {
         listeners.add(listener);
