@@ -38,6 +38,17 @@ export const VALID_FROM = Date.UTC(2015, 2, 11);
 export const VALID_DAYS = 21;
 /** Alert look-ahead the thresholds are chosen for: the replay's scoring horizon. */
 export const ALERT_HORIZON_MS = 72 * HOUR_MS;
+/**
+ * Calibration and thresholds are fitted on out-of-fold predictions: the training period is cut into
+ * segments of this many days, counted back from its end, and each segment is scored by a model fitted
+ * only on the hours before it (24 h earlier, so no label looks into it). Three weeks of validation held
+ * a handful of failures per component; forward-chaining folds give the thresholds several times more.
+ */
+export const FOLD_DAYS = 14;
+/** A fold needs at least this many days of hours before it to fit on. */
+export const MIN_FIT_DAYS = 14;
+/** Days of data a cut needs before it: one fold and its fit, or the validation window, plus a margin. */
+export const MIN_TRAIN_DAYS = Math.max(VALID_DAYS, MIN_FIT_DAYS + FOLD_DAYS) + 2;
 
 /**
  * RUL is shipped only when its validation RMSE beats predicting the training mean by this factor:
@@ -65,19 +76,32 @@ export interface RulDecision {
   readonly reason: string;
 }
 
+interface Fold {
+  readonly fit: Uint32Array;
+  readonly valid: Uint32Array;
+}
+
 interface Parts {
   readonly fit: Uint32Array;
   readonly valid: Uint32Array;
   readonly all: Uint32Array;
+  /** Forward-chaining folds for out-of-fold calibration and thresholds, oldest first. */
+  readonly folds: readonly Fold[];
   /** Replacements (maintenance and failures) per machine and component, for the threshold simulation. */
   readonly resets: ReadonlyMap<string, readonly number[]>;
   readonly validDescription: string;
 }
 
-/** Per machine, the validation rows in time order with their calibrated probabilities of `target`. */
-function validationSeries(d: AzureDesign, target: AzureTarget, parts: Parts, p: Float64Array): DecisionSeries[] {
+/** Per machine, the given rows in time order with their calibrated probabilities of `target`. */
+function validationSeries(
+  d: AzureDesign,
+  target: AzureTarget,
+  parts: Parts,
+  rows: Uint32Array,
+  p: Float64Array,
+): DecisionSeries[] {
   const byMachine = new Map<number, { t: number[]; p: number[] }>();
-  parts.valid.forEach((row, i) => {
+  rows.forEach((row, i) => {
     const m = d.machine[row]!;
     let s = byMachine.get(m);
     if (!s) byMachine.set(m, (s = { t: [], p: [] }));
@@ -112,20 +136,30 @@ function classifier(
     { x: designMatrix(d, parts.fit, columns), n: parts.fit.length, f, y: y(parts.fit) },
     { x: xValid, n: parts.valid.length, f, y: yValid },
   );
-  const scores = predictBatch(loadXgboostModel(stage1.toXgboostJson()), xValid, parts.valid.length);
-  const cut = bestF1Threshold(scores, yValid);
-  const at = metricsAt(scores, yValid, cut.threshold);
-  // Calibration and alert thresholds on the validation window (inside the training period).
-  const calibration = fitIsotonic(scores, yValid);
-  const decision = chooseThresholds(validationSeries(d, target, parts, calibrateAll(calibration, scores)), {
+  const rounds = stage1.bestIteration + 1;
+  const finalParams = { ...params, nRounds: rounds, earlyStoppingRounds: undefined };
+  // Out-of-fold scores over the folds (each from a model that never saw its fold), with the rounds
+  // early stopping chose on the last three weeks.
+  const oofRows = Uint32Array.from(parts.folds.flatMap((fold) => [...fold.valid]));
+  const scores = new Float64Array(oofRows.length);
+  let o = 0;
+  for (const fold of parts.folds) {
+    const model = train(finalParams, { x: designMatrix(d, fold.fit, columns), n: fold.fit.length, f, y: y(fold.fit) });
+    scores.set(predictBatch(loadXgboostModel(model.toXgboostJson()), designMatrix(d, fold.valid, columns), fold.valid.length), o);
+    o += fold.valid.length;
+  }
+  const yOof = y(oofRows);
+  const cut = bestF1Threshold(scores, yOof);
+  const at = metricsAt(scores, yOof, cut.threshold);
+  // Calibration and alert thresholds on out-of-fold predictions inside the training period.
+  const calibration = fitIsotonic(scores, yOof);
+  const decision = chooseThresholds(validationSeries(d, target, parts, oofRows, calibrateAll(calibration, scores)), {
     health: defaultHealthPolicy('time'),
     alert: defaultAlertPolicy('time', INDUSTRIAL_MACHINE.downtimeCostPerHour),
     downtime: downtimeHoursOf(INDUSTRIAL_MACHINE),
     horizon: ALERT_HORIZON_MS,
     describe: parts.validDescription,
   });
-  const rounds = stage1.bestIteration + 1;
-  const finalParams = { ...params, nRounds: rounds, earlyStoppingRounds: undefined };
   const booster = train(finalParams, {
     x: designMatrix(d, parts.all, columns),
     n: parts.all.length,
@@ -145,13 +179,13 @@ function classifier(
     calibration,
     alertThresholds: decision.thresholds,
     metrics: {
-      prAuc: averagePrecision(scores, yValid),
-      rocAuc: rocAuc(scores, yValid),
+      prAuc: averagePrecision(scores, yOof),
+      rocAuc: rocAuc(scores, yOof),
       f1: at.f1,
       precision: at.precision,
       recall: at.recall,
-      validPositives: yValid.reduce((a, v) => a + v, 0),
-      validRows: parts.valid.length,
+      validPositives: yOof.reduce((a, v) => a + v, 0),
+      validRows: oofRows.length,
       validFailures: decision.warning.failures,
       validFailuresCaught: decision.warning.caught,
       validAlerts: decision.warning.alerts,
@@ -257,28 +291,40 @@ function splitParts(d: AzureDesign, data: ReturnType<typeof loadAzure>, trainUnt
     else resets.set(key, [e.ts]);
   }
   const iso = (t: number) => new Date(t).toISOString().slice(0, 16).replace('T', ' ');
-  if (trainUntil === undefined) {
-    return {
-      fit: rowsWhere(d, (t) => t <= VALID_FROM - FAILURE_HORIZON_MS),
-      valid: rowsWhere(d, (t) => t >= VALID_FROM),
-      all: rowsWhere(d, () => true),
-      resets,
-      validDescription: `validation hours ${iso(VALID_FROM)} → end of the slice (model fitted on hours ≤ ${iso(VALID_FROM - FAILURE_HORIZON_MS)})`,
-    };
+  let first = Number.POSITIVE_INFINITY;
+  let end = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < d.n; i++) {
+    first = Math.min(first, d.t[i]!);
+    end = Math.max(end, d.t[i]!);
   }
-  const last = trainUntil - FAILURE_HORIZON_MS;
-  const validFrom = last - VALID_DAYS * 24 * HOUR_MS;
+  const last = trainUntil === undefined ? end : trainUntil - FAILURE_HORIZON_MS;
+  const validFrom = trainUntil === undefined ? VALID_FROM : last - VALID_DAYS * 24 * HOUR_MS;
+  const day = 24 * HOUR_MS;
+  const folds: Fold[] = [];
+  for (let hi = last; hi - FOLD_DAYS * day - FAILURE_HORIZON_MS - first >= MIN_FIT_DAYS * day; hi -= FOLD_DAYS * day) {
+    const lo = hi - FOLD_DAYS * day;
+    folds.unshift({
+      fit: rowsWhere(d, (t) => t <= lo - FAILURE_HORIZON_MS),
+      valid: rowsWhere(d, (t) => t > lo && t <= hi),
+    });
+  }
+  const oofFrom = last - folds.length * FOLD_DAYS * day;
   const parts: Parts = {
     fit: rowsWhere(d, (t) => t <= validFrom - FAILURE_HORIZON_MS),
     valid: rowsWhere(d, (t) => t >= validFrom && t <= last),
     all: rowsWhere(d, (t) => t <= last),
+    folds,
     resets,
-    validDescription: `validation hours ${iso(validFrom)} → ${iso(last)} (model fitted on hours ≤ ${iso(validFrom - FAILURE_HORIZON_MS)}; nothing after the ${iso(trainUntil)} cut)`,
+    validDescription:
+      `out-of-fold hours ${iso(oofFrom)} → ${iso(last)} (${folds.length} forward-chaining folds of ${FOLD_DAYS} days, each ` +
+      `scored by a model fitted on the hours up to a day before it` +
+      (trainUntil === undefined ? ')' : `; nothing after the ${iso(trainUntil)} cut)`),
   };
-  if (parts.fit.length === 0 || parts.valid.length === 0) {
+  if (parts.fit.length === 0 || parts.valid.length === 0 || folds.length === 0) {
+    const when = trainUntil === undefined ? 'the data' : `--train-until ${new Date(trainUntil).toISOString()}`;
     throw new TrainWindowError(
-      `--train-until ${new Date(trainUntil).toISOString()} leaves ${parts.fit.length} fit and ${parts.valid.length} validation rows; ` +
-        `it needs at least ${VALID_DAYS + 2} days of data before it`,
+      `${when} leaves ${parts.fit.length} fit rows, ${parts.valid.length} validation rows and ${folds.length} folds; ` +
+        `training needs at least ${MIN_TRAIN_DAYS} days of data before the cut`,
     );
   }
   return parts;
