@@ -17,12 +17,14 @@ import { DEFAULT_BASELINES, scoreAnomaly } from '../../lambdas/core/anomaly/inde
 import type { AssetModel } from '../../lambdas/core/catalog/types.ts';
 import type { FeatureState } from '../../lambdas/core/features/index.ts';
 import { featureLayout, featureVector, updateFeatureState } from '../../lambdas/core/features/index.ts';
-import type { BundleAssetModel, ModelBundle } from '../../lambdas/core/model/bundle.ts';
+import { type BundleAssetModel, decisionsOf, type ModelBundle } from '../../lambdas/core/model/bundle.ts';
 import type { RowScorer } from '../../lambdas/core/pipeline.ts';
 import { Rng, seedFor } from '../../lambdas/core/random.ts';
 import { invert, SingularMatrixError } from '../../ml/anomaly/linalg.ts';
 import type { FeatureRow, Prediction, RiskPolicy, Twin } from '../../lambdas/core/twin/twin.ts';
 import { defaultRiskPolicy } from '../../lambdas/core/twin/twin.ts';
+import { defaultHealthPolicy } from '../../lambdas/core/twin/health.ts';
+import { type AlertThresholds, riskFromProbability } from '../../lambdas/core/model/decision.ts';
 import { type FeatureRanges, readFeatureRanges } from './feature-ranges.ts';
 import type { WhatIfLimit, WhatIfOutOfRange, WhatIfPoint, WhatIfResult } from './source.ts';
 
@@ -429,7 +431,13 @@ function envelope(
   input: ProjectWhatIfInput,
   twin: Twin,
 ): WhatIfPoint[] {
-  const policy = input.riskPolicy ?? defaultRiskPolicy(input.model.clock);
+  const policy = input.riskPolicy ?? {
+    ...defaultRiskPolicy(input.model.clock),
+    decisions: decisionsOf(input.bundle.models.get(input.model.id)),
+  };
+  // Probabilities reach the health scale through each model's thresholds, as in the twin.
+  const anchors = defaultHealthPolicy(input.model.clock).enter;
+  const toRisk = (v: number, t: AlertThresholds | undefined) => (t ? riskFromProbability(v, t, anchors) : v);
   const points: WhatIfPoint[] = [];
   let risk = 0;
   let failure: number | null = null;
@@ -440,8 +448,14 @@ function envelope(
     failure = maxOf(failure, p?.failureProbability ?? null);
     componentFailure = maxOf(componentFailure, p?.componentFailure?.[input.component] ?? null);
     rul = minOf(rul, p?.rul ?? null);
-    let raw = Math.max(row.anomaly.score, failure ?? 0, rul === null ? 0 : 1 - rul / policy.rulHorizon);
-    for (const v of Object.values(p?.componentFailure ?? {})) raw = Math.max(raw, v);
+    let raw = Math.max(
+      row.anomaly.score,
+      failure === null ? 0 : toRisk(failure, policy.decisions?.failure),
+      rul === null ? 0 : 1 - rul / policy.rulHorizon,
+    );
+    for (const [name, v] of Object.entries(p?.componentFailure ?? {})) {
+      raw = Math.max(raw, toRisk(v, policy.decisions?.components[name]));
+    }
     // Today's point starts from the twin's own risk, so the line begins where the asset stands.
     if (day === 0 && twin.scores) raw = Math.max(raw, twin.scores.risk);
     risk = Math.max(risk, clamp01(raw));
