@@ -14,12 +14,13 @@ import {
   SLOT_HEADER,
   type WindowLayout,
 } from './layout.ts';
+import { addHistory, createHistory, HISTORY_SIZE, resetHistory, sensorsReset, writeHistory } from './history.ts';
 
 /**
  * Bump when any feature's meaning, order or unit changes, or when the state layout changes. Model
  * manifests record it; a state written by another version is refused rather than misread.
  */
-export const FEATURE_ENGINE_VERSION = 'features-1';
+export const FEATURE_ENGINE_VERSION = 'features-2';
 
 // Per-sensor loops read module-local copies of the layout constants: some loaders (tsx's CommonJS
 // interop, which the benchmark runs under) turn each read of an imported binding into a getter call.
@@ -44,6 +45,8 @@ export interface FeatureState {
   h: number[];
   /** Per ring, the slots back to back; bucket `i` lives in slot `i mod buckets`. */
   r: number[][];
+  /** Whole-history block, `HISTORY_SIZE` numbers per featurised sensor (see history.ts). */
+  w: number[];
 }
 
 export interface FeatureContext {
@@ -89,6 +92,7 @@ export function createFeatureState(model: AssetModel): FeatureState {
     l: new Array<number>(LAST_SIZE * layout.sensors.length).fill(0),
     h: layout.rings.map(() => 0),
     r: layout.rings.map((ring) => new Array<number>(ring.buckets * layout.slotSize).fill(0)),
+    w: createHistory(layout.sensors.length),
   };
 }
 
@@ -109,7 +113,9 @@ function checkState(state: FeatureState, layout: FeatureLayout): void {
     Array.isArray(state.h) &&
     state.h.length === rings.length &&
     Array.isArray(state.r) &&
-    state.r.length === rings.length;
+    state.r.length === rings.length &&
+    Array.isArray(state.w) &&
+    state.w.length === HISTORY_SIZE * layout.sensors.length;
   for (let r = 0; ok && r < rings.length; r++) {
     const d = state.r[r];
     ok = Array.isArray(d) && d.length === rings[r]!.buckets * layout.slotSize;
@@ -175,6 +181,7 @@ export function updateFeatureState(
   const tt = t + 0;
   state.n += 1;
   updateLast(state.l, sensors, tt, readings);
+  addHistory(state.w, sensors, tt, readings);
 
   const rings = layout.rings;
   const slotSize = layout.slotSize;
@@ -349,8 +356,30 @@ export function featureVector(
       k += 5;
     }
   }
+  k = writeHistory(state.w, sensors.length, layout.rateScale, v, k);
   writeContext(layout, model, now, ctx, state.n, v, k);
   return v;
+}
+
+/**
+ * Restarts the whole-history features of the sensors watched by the replaced `components` (all
+ * sensors for `'all'`, a whole-asset replacement) at `t`: a new part starts a new wear trend. The
+ * twin calls it when it applies a replacement; windows and latest values are left alone.
+ * @throws FeatureStateMismatchError when `state` was written for another model or engine version.
+ */
+export function restartFeatureHistory(
+  state: FeatureState,
+  model: AssetModel,
+  t: number,
+  components: readonly string[] | 'all',
+): FeatureState {
+  const layout = featureLayout(model);
+  checkState(state, layout);
+  if (typeof t !== 'number' || !Number.isFinite(t)) {
+    throw new FeatureInputError(model.id, `replacement t must be a finite number, got ${String(t)}`);
+  }
+  resetHistory(state.w, sensorsReset(model, layout.sensors, components), t);
+  return state;
 }
 
 /** Writes the non-window features; shared with the batch reference so both use one definition. */
@@ -527,6 +556,7 @@ export function featureStateBytes(model: AssetModel): number {
     l: [],
     h: [],
     r: layout.rings.map(() => []),
+    w: [],
   }).length;
   const sensors = layout.sensors.length;
   // Subtract the placeholders the skeleton already counts: "0" for n and "[]" per array.
@@ -541,5 +571,7 @@ export function featureStateBytes(model: AssetModel): number {
     const numbers = ring.buckets * layout.slotSize;
     total += arrayChars(numbers, 0) - 2 + ring.buckets * perSlot;
   }
+  // Whole history: n is an integer, the other six numbers any double.
+  total += arrayChars(sensors * HISTORY_SIZE, 0) - 2 + sensors * (MAX_INT_CHARS + 6 * MAX_FLOAT_CHARS);
   return total;
 }

@@ -9,8 +9,10 @@ export {
   featureNames,
   featureStateBytes,
   featureVector,
+  restartFeatureHistory,
   updateFeatureState,
 } from './engine.ts';
+export { HISTORY_LABEL } from './history.ts';
 export {
   BUCKETS_PER_WINDOW,
   type FeatureLayout,

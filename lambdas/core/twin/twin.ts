@@ -26,7 +26,7 @@ import { screenSamples } from '../cleaning/index.ts';
 import type { QuarantineRecord } from '../cleaning/reasons.ts';
 import type { MaintenanceKind } from '../contract/telemetry.ts';
 import type { FeatureState } from '../features/index.ts';
-import { createFeatureState, featureVector, updateFeatureState } from '../features/index.ts';
+import { createFeatureState, featureVector, restartFeatureHistory, updateFeatureState } from '../features/index.ts';
 import type { CleanSample, MaintenanceEvent } from '../types.ts';
 import type { HealthChange, HealthPolicy, HealthState, HealthTrack } from './health.ts';
 import { enterMaintenance, newHealthTrack, observeRiskInto, severityRank } from './health.ts';
@@ -290,6 +290,10 @@ export function prepareBatch(
       if (step) {
         steps.push(step);
         lastMaintenance = maintenanceContext(twin);
+        // A new part starts a new wear trend: its sensors' whole-history features restart.
+        if (input.event.kind === 'replacement' && step.kind === 'maintenance') {
+          restartFeatureHistory(twin.features, model, step.t, input.event.component === undefined ? 'all' : step.components);
+        }
       } else ignoredMaintenance += 1;
       continue;
     }
@@ -356,6 +360,12 @@ export interface Prediction {
   readonly failureProbability: number | null;
   /** Remaining useful life in clock units. */
   readonly rul: number | null;
+  /**
+   * The RUL predictor's 90 % interval around `rul` (clock units), null when the bundle carries no
+   * interval for it; `rulUpper` equal to the predictor's cap reads "the cap or more".
+   */
+  readonly rulLower?: number | null;
+  readonly rulUpper?: number | null;
   /** Per-component failure probability, when the model bundle has component models. */
   readonly componentFailure?: Readonly<Record<string, number>>;
   readonly scoredBy: ScoredBy;

@@ -30,11 +30,12 @@ function cmapss(): Map<number, { t: number; readings: Record<string, number> }[]
 }
 
 describe('feature state size', () => {
-  it('states an upper bound within 16 KB for every shipped model', () => {
-    // The bound counts every double at its longest JSON text (25 characters).
-    expect(featureStateBytes(TURBOFAN)).toBeLessThanOrEqual(16 * 1024);
-    expect(featureStateBytes(CENTRIFUGAL_PUMP)).toBeLessThanOrEqual(16 * 1024);
-    expect(featureStateBytes(INDUSTRIAL_MACHINE)).toBeLessThanOrEqual(16 * 1024);
+  it('states an upper bound within 17 KB for every shipped model', () => {
+    // The bound counts every double at its longest JSON text (25 characters); the whole-history block
+    // (features-2) adds 7 numbers per sensor, about 1 KB for the pump's 6 sensors.
+    expect(featureStateBytes(TURBOFAN)).toBeLessThanOrEqual(17 * 1024);
+    expect(featureStateBytes(CENTRIFUGAL_PUMP)).toBeLessThanOrEqual(17 * 1024);
+    expect(featureStateBytes(INDUSTRIAL_MACHINE)).toBeLessThanOrEqual(17 * 1024);
   });
 
   it('stays within the bound on worst-case-length readings', () => {
@@ -90,7 +91,7 @@ describe('feature state size', () => {
       for (const s of samples) updateFeatureState(state, TURBOFAN, s.t, s.readings);
       const now = samples.at(-1)!.t;
       // Assert
-      expect(JSON.stringify(state).length).toBeLessThanOrEqual(4 * 1024);
+      expect(JSON.stringify(state).length).toBeLessThanOrEqual(5 * 1024);
       const incremental = featureVector(state, TURBOFAN, now, CTX);
       expect(
         firstMismatch(TURBOFAN, incremental, batchFeatureVector(TURBOFAN, samples, now, CTX)),
