@@ -60,6 +60,7 @@ export function writeBundle(
         sha256: sha256Hex(bytes),
         featureNames: [...p.featureNames],
         ...(p.threshold !== undefined ? { threshold: p.threshold } : {}),
+        ...(p.interval !== undefined ? { interval: p.interval } : {}),
         metrics: { ...p.metrics },
         trainingDataHash: p.trainingDataHash,
         trainingData: p.trainingData,

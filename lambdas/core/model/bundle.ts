@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { findAssetModel } from '../catalog/index.ts';
 import type { AssetModel } from '../catalog/types.ts';
 import { FEATURE_ENGINE_VERSION, featureNames } from '../features/index.ts';
+import { rulIntervalSchema } from './interval.ts';
 import { type CompiledModel, loadXgboostModel } from './model.ts';
 
 export const BUNDLE_SCHEMA = 'pdm.model-bundle.v1';
@@ -37,6 +38,8 @@ export const predictorEntrySchema = z.strictObject({
   sha256: z.string().regex(/^[0-9a-f]{64}$/, 'lower-case hex sha256'),
   featureNames: z.array(z.string().min(1)).min(1),
   threshold: finite.min(0).max(1).optional(),
+  /** `rul` predictors: the 90 % prediction interval's calibration (lambdas/core/model/interval.ts). */
+  interval: rulIntervalSchema.optional(),
   metrics: z.record(z.string(), finite),
   trainingDataHash: z.string().min(1),
   trainingData: z.string(),
@@ -217,6 +220,9 @@ export function loadBundle(
 }
 
 function checkKind(entry: PredictorEntry, assetModel: AssetModel, label: string): void {
+  if (entry.interval !== undefined && entry.kind !== 'rul') {
+    throw new BundlePredictorError(`${label}: only a rul predictor has an interval, this is ${entry.kind}`);
+  }
   if (entry.kind === 'component-failure') {
     if (entry.component === undefined || !(entry.component in assetModel.components)) {
       throw new BundlePredictorError(

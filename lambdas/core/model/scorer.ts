@@ -12,6 +12,7 @@ import type { FeatureRow, Prediction, ScoredBy, Twin } from '../twin/twin.ts';
 import { defaultRiskPolicy } from '../twin/twin.ts';
 import type { BundleAssetModel, BundlePredictor, ModelBundle } from './bundle.ts';
 import { FeatureCountError } from './errors.ts';
+import { rulBounds } from './interval.ts';
 import { predictBatch } from './predict.ts';
 import { contributions } from './shap.ts';
 
@@ -142,6 +143,23 @@ function explainRow(e: Explainer, x: Float32Array, top: number): ContributingSen
 }
 
 /**
+ * The RUL fields of a prediction from the RUL predictor's raw output: `rul` floored at 0 and, when
+ * the manifest entry carries an interval, its bounds; all null without a RUL predictor. The in-process
+ * scorer and the endpoint scorer both go through it, so both paths return the same interval.
+ */
+export function rulFields(
+  predictor: BundlePredictor | null,
+  raw: number | undefined,
+): { rul: number | null; rulLower: number | null; rulUpper: number | null } {
+  if (predictor === null || raw === undefined) return { rul: null, rulLower: null, rulUpper: null };
+  const rul = Math.max(0, raw);
+  const { interval, rulCap } = predictor.entry;
+  if (interval === undefined) return { rul, rulLower: null, rulUpper: null };
+  const b = rulBounds(interval, rul, rulCap);
+  return { rul, rulLower: b.lower, rulUpper: b.upper };
+}
+
+/**
  * A {@link RowScorer} serving every asset model the bundle has predictors for; other asset models get
  * `null` predictions. `rul` is in clock units (ms for time models, cycles for cycle models), as the
  * model is trained to output, floored at 0.
@@ -166,7 +184,8 @@ export function createBundleScorer(bundle: ModelBundle, opts: BundleScorerOption
     const out = new Array<Prediction | null>(n);
     for (let i = 0; i < n; i++) {
       const p = pFail ? pFail[i]! : null;
-      const r = rul ? Math.max(0, rul[i]!) : null;
+      const rf = rulFields(plan.rul?.predictor ?? null, rul?.[i]);
+      const r = rf.rul;
       let componentFailure: Record<string, number> | undefined;
       if (comps.length > 0) {
         componentFailure = {};
@@ -177,7 +196,7 @@ export function createBundleScorer(bundle: ModelBundle, opts: BundleScorerOption
       const risk = Math.max(p ?? 0, r === null ? 0 : 1 - r / rulHorizon);
       const prediction: Prediction = {
         failureProbability: p,
-        rul: r,
+        ...rf,
         ...(componentFailure ? { componentFailure } : {}),
         scoredBy,
       };
