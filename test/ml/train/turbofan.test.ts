@@ -69,12 +69,15 @@ describe('turbofan RUL model on C-MAPSS', () => {
     small = replayCmapss({ engines: trainFile.engines.slice(0, 40), rows: 0 });
   });
 
-  it('uses long-window means and slopes, operating age and the previous anomaly score', () => {
+  it('uses long-window and whole-history means and slopes, operating age and the previous anomaly score', () => {
     const names = selectRulFeatures(small);
 
-    expect(names.length).toBe(30);
+    // 14 sensors × (mean, slope) × (30 cycles, whole history) + age + anomaly
+    expect(names.length).toBe(58);
     expect(names).toContain('T30_mean_30c');
     expect(names).toContain('Ps30_slope_30c');
+    expect(names).toContain('T30_mean_all');
+    expect(names).toContain('Ps30_slope_all');
     expect(names).toContain('op_age_c');
     expect(names.every((n) => featureNames(TURBOFAN).includes(n))).toBe(true);
   });
@@ -126,6 +129,8 @@ describe('trainTurbofanPredictors', () => {
 
     expect(bundle.modelId).toBe('turbofan');
     expect(rul).toMatchObject({ name: 'rul', kind: 'rul', rulCap: 125, trainingRows: 20631 });
+    expect(rul!.interval).toMatchObject({ method: 'split-conformal', level: 0.9 });
+    expect(rul!.interval!.bins.every((b) => b.lower < 0 && b.upper > 0)).toBe(true);
     expect(failure).toMatchObject({ name: 'failure', kind: 'failure', horizon: 30 });
     for (const p of [rul!, failure!]) {
       const m = loadXgboostModel(p.modelJson);
