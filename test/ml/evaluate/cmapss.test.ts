@@ -68,7 +68,7 @@ describe('evaluateCmapss', () => {
     expect(r.intervalCoverage).toBeCloseTo(covered / r.predictions.length, 12);
     expect(r.intervalLevel).toBe(0.9);
     expect(r.intervalMedianWidth).toBeGreaterThan(0);
-  });
+  }, 600_000); // a full training at eta 0.02: minutes on a loaded 2-core machine
 
   it('names the files when the RUL file and the test file disagree on the engine count', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cmapss-'));

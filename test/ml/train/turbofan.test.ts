@@ -120,9 +120,10 @@ describe('turbofan RUL model on C-MAPSS', () => {
 describe('trainTurbofanPredictors', () => {
   let bundle: AssetModelPredictors;
 
+  // Two full trainings at eta 0.02 (about 1,000 RUL trees): minutes on a loaded 2-core machine.
   beforeAll(() => {
     bundle = trainTurbofanPredictors({ dataDir: DATA, seed: 1 });
-  });
+  }, 600_000);
 
   it('produces a capped RUL regressor and a 30-cycle failure classifier that the evaluator loads', () => {
     const [rul, failure] = bundle.predictors;
