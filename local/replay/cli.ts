@@ -5,6 +5,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { type AzureReplayResult, DEFAULT_AZURE_DIR, replayAzure } from './azure.ts';
 import { type HeldOutReport, parseTrainUntil, replayAzureHeldOut } from './held-out.ts';
+import { registerCmapss } from './cmapss-cli.ts';
 import type { ReplayScore } from './score.ts';
 
 export function parseSpeed(value: string): number | 'max' {
@@ -88,6 +89,7 @@ export function formatReplay(r: AzureReplayResult): string[] {
 
 export function register(program: Command): void {
   const replay = program.command('replay').description('replay recorded data sets through the whole local pipeline');
+  registerCmapss(replay);
   replay
     .command('azure')
     .description('Azure PdM slice (machines 1–20, Jan–Mar 2015) → MQTT → handlers → twins → alerts, scored against PdM_failures')

@@ -15,6 +15,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { defaultBaselineFor } from '../../lambdas/core/anomaly/defaults.ts';
 import type { AnomalyBaseline } from '../../lambdas/core/anomaly/types.ts';
 import { INDUSTRIAL_MACHINE } from '../../lambdas/core/catalog/index.ts';
 import type { AlertThresholds } from '../../lambdas/core/model/decision.ts';
@@ -22,7 +23,7 @@ import { azureHealthy, CHOSEN } from '../../ml/anomaly/evaluate.ts';
 import { fitBaseline } from '../../ml/anomaly/fit.ts';
 import { writeBundle } from '../../ml/bundle/index.ts';
 import { type AzureData, HOUR_MS, loadAzure, telemetryMachines } from '../../ml/datasets/azure.ts';
-import { trainIndustrialMachineWithReport, VALID_DAYS } from '../../ml/train/industrial-machine.ts';
+import { MIN_TRAIN_DAYS, trainIndustrialMachineWithReport, VALID_DAYS } from '../../ml/train/industrial-machine.ts';
 import { type AzureReplayResult, DEFAULT_AZURE_DIR, ReplayInputError, replayAzure } from './azure.ts';
 import { type ReplayScore, scoreReplay, type ScoredFailure } from './score.ts';
 
@@ -115,10 +116,10 @@ export async function replayAzureHeldOut(options: HeldOutOptions): Promise<HeldO
     last = Math.max(last, r.ts);
   }
   const cut = options.trainUntil;
-  const earliest = first + (VALID_DAYS + 2) * DAY + DAY;
+  const earliest = first + MIN_TRAIN_DAYS * DAY;
   if (!(cut >= earliest && cut <= last - DAY)) {
     throw new TrainUntilError(
-      `--train-until must leave ${VALID_DAYS + 3} days of data before it and a day after it: ` +
+      `--train-until must leave ${MIN_TRAIN_DAYS} days of data before it and a day after it: ` +
         `between ${new Date(earliest).toISOString().slice(0, 10)} and ${new Date(last - DAY).toISOString().slice(0, 10)}`,
     );
   }
@@ -138,7 +139,7 @@ export async function replayAzureHeldOut(options: HeldOutOptions): Promise<HeldO
       machines,
       from: cut - WARM_START_DAYS * DAY,
       modelDir: dir,
-      baselines: { [INDUSTRIAL_MACHINE.id]: baseline },
+      baselineFor: (m) => (m.id === INDUSTRIAL_MACHINE.id ? baseline : defaultBaselineFor(m)),
       onProgress: (p) => log(`replay ${p.published}/${p.total} messages, data time ${p.clock}`),
     });
     const replaySeconds = (performance.now() - t1) / 1000;

@@ -34,15 +34,14 @@ import { InProcessScorer, readBundleDir } from '../../lambdas/adapters/model.ts'
 import { CachedAssetRegistry, type Scorer, type TwinStore } from '../../lambdas/adapters/ports.ts';
 import { createHandler as createCleanHandler } from '../../lambdas/clean/app.ts';
 import { ALERT_DETAIL_TYPE, ALERT_SOURCE, type TwinHealthChangedDetail } from '../../lambdas/core/alerts/policy.ts';
+import type { AnomalyBaseline } from '../../lambdas/core/anomaly/types.ts';
 import { ASSET_MODELS, findAssetModel } from '../../lambdas/core/catalog/index.ts';
 import type { AssetInfo, AssetModel } from '../../lambdas/core/catalog/types.ts';
 import { addCounts, type Counts } from '../../lambdas/core/cleaning/counts.ts';
 import { createBundleScorer } from '../../lambdas/core/model/scorer.ts';
 import { bundlePolicies } from '../../lambdas/core/pipeline.ts';
-import { DEFAULT_BASELINES } from '../../lambdas/core/anomaly/defaults.ts';
-import type { AnomalyBaseline } from '../../lambdas/core/anomaly/types.ts';
 import type { Twin } from '../../lambdas/core/twin/twin.ts';
-import { createHandler as createFeatureHandler, MissingBaselineError } from '../../lambdas/features/app.ts';
+import { createHandler as createFeatureHandler } from '../../lambdas/features/app.ts';
 import { projectWhatIf, WhatIfInputError } from '../dashboard/whatif.ts';
 import type { DashboardEvent, DashboardSource, FleetEntry, HistoryPoint, WhatIfRequest, WhatIfResult } from '../dashboard/source.ts';
 import { startBroker, type LocalBroker } from './broker.ts';
@@ -88,11 +87,8 @@ export interface LocalRuntimeOptions {
   readonly scoring?: 'in-lambda' | 'endpoint';
   /** Model bundle directory. @default layers/model */
   readonly modelDir?: string;
-  /**
-   * Anomaly baselines by asset model id, replacing the shipped ones (e.g. a held-out replay's, fitted
-   * only on data before its cut). Asset models not listed keep the shipped baseline.
-   */
-  readonly baselines?: Readonly<Record<string, AnomalyBaseline>>;
+  /** Anomaly baseline per asset model (e.g. refitted for a held-out replay). @default the shipped ones */
+  readonly baselineFor?: (model: AssetModel) => AnomalyBaseline;
   /** Handler log level (Powertools). @default 'ERROR' */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   /** Kinesis event source batch size of both functions. @default 100 */
@@ -351,10 +347,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       telemetry,
       quarantine: screenSink,
       alerts: new EventBridgeAlertPublisher(events, NAMES.eventBus),
+      ...(options.baselineFor ? { baselineFor: options.baselineFor } : {}),
       logger: new Logger({ serviceName: 'pdm-features', logLevel }),
       metrics: new Metrics({ namespace: 'pdm', serviceName: 'pdm-features' }),
       policiesFor: bundlePolicies(bundle),
-      ...(options.baselines ? { baselineFor: baselineLookup(options.baselines) } : {}),
     });
 
     let cleanCounts: Counts = {
@@ -678,14 +674,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     await stopAll();
     throw err;
   }
-}
-
-function baselineLookup(overrides: Readonly<Record<string, AnomalyBaseline>>): (model: AssetModel) => AnomalyBaseline {
-  return (model) => {
-    const b = Object.hasOwn(overrides, model.id) ? overrides[model.id] : DEFAULT_BASELINES[model.id];
-    if (!b) throw new MissingBaselineError(`no anomaly baseline for asset model ${model.id}`);
-    return b;
-  };
 }
 
 export class DrainTimeoutError extends Error {

@@ -62,6 +62,7 @@ export function writeBundle(
         ...(p.threshold !== undefined ? { threshold: p.threshold } : {}),
         ...(p.calibration !== undefined ? { calibration: p.calibration } : {}),
         ...(p.alertThresholds !== undefined ? { alertThresholds: p.alertThresholds } : {}),
+        ...(p.interval !== undefined ? { interval: p.interval } : {}),
         metrics: { ...p.metrics },
         trainingDataHash: p.trainingDataHash,
         trainingData: p.trainingData,

@@ -2,6 +2,7 @@
  * What a trainer hands to the model bundle: one XGBoost JSON model per predictor, with everything the
  * manifest needs to serve it (feature names and order) and to trust it (metrics, data hash).
  */
+import type { RulInterval } from '../../lambdas/core/model/interval.ts';
 
 import type { AlertThresholds, Calibration } from '../../lambdas/core/model/decision.ts';
 
@@ -26,6 +27,8 @@ export interface PredictorArtifact {
   readonly modelJson: string;
   /** Names of the model's input features, in its column order: a subset of the feature engine's names. */
   readonly featureNames: readonly string[];
+  /** For `rul`: the prediction interval's calibration (ml/train/conformal.ts). */
+  readonly interval?: RulInterval;
   /** Decision threshold for classifiers (probability at which an alert-worthy failure is predicted). */
   readonly threshold?: number;
   /** Classifiers: raw output → calibrated probability, fitted on validation data (ml/train/decision.ts). */

@@ -9,7 +9,13 @@ import type { AssetModel } from '../../core/catalog/types.ts';
 import type { BundleAssetModel, BundlePredictor, ModelBundle } from '../../core/model/bundle.ts';
 import { predictBatch } from '../../core/model/predict.ts';
 import { calibrate } from '../../core/model/decision.ts';
-import { createBundleExplainer, createBundleScorer, csvRowsForEndpoint, type PredictionExplainer } from '../../core/model/scorer.ts';
+import {
+  createBundleExplainer,
+  createBundleScorer,
+  csvRowsForEndpoint,
+  type PredictionExplainer,
+  rulFields,
+} from '../../core/model/scorer.ts';
 import type { RowScorer } from '../../core/pipeline.ts';
 import type { FeatureRow, Prediction, Twin } from '../../core/twin/twin.ts';
 import { bundleScores } from '../model.ts';
@@ -145,7 +151,7 @@ export class SageMakerScorer implements Scorer {
         }
         return {
           failureProbability: pFail ? calibrate(entry.failure?.entry.calibration, pFail[i]!) : null,
-          rul: rul ? Math.max(0, rul[i]!) : null,
+          ...rulFields(entry.rul, rul?.[i]),
           ...(componentFailure ? { componentFailure } : {}),
           scoredBy: 'endpoint' as const,
         };

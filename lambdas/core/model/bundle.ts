@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { findAssetModel } from '../catalog/index.ts';
 import type { AssetModel } from '../catalog/types.ts';
 import { FEATURE_ENGINE_VERSION, featureNames } from '../features/index.ts';
+import { rulIntervalSchema } from './interval.ts';
 import { type CompiledModel, loadXgboostModel } from './model.ts';
 import { alertThresholdsSchema, calibrationSchema, type ModelDecisions } from './decision.ts';
 
@@ -42,6 +43,8 @@ export const predictorEntrySchema = z.strictObject({
   calibration: calibrationSchema.optional(),
   /** Classifiers: WATCH / WARNING / CRITICAL thresholds on the calibrated probability. */
   alertThresholds: alertThresholdsSchema.optional(),
+  /** `rul` predictors: the 90 % prediction interval's calibration (lambdas/core/model/interval.ts). */
+  interval: rulIntervalSchema.optional(),
   metrics: z.record(z.string(), finite),
   trainingDataHash: z.string().min(1),
   trainingData: z.string(),
@@ -222,6 +225,9 @@ export function loadBundle(
 }
 
 function checkKind(entry: PredictorEntry, assetModel: AssetModel, label: string): void {
+  if (entry.interval !== undefined && entry.kind !== 'rul') {
+    throw new BundlePredictorError(`${label}: only a rul predictor has an interval, this is ${entry.kind}`);
+  }
   if (entry.kind === 'component-failure') {
     if (entry.component === undefined || !(entry.component in assetModel.components)) {
       throw new BundlePredictorError(

@@ -13,6 +13,7 @@ import { defaultRiskPolicy } from '../twin/twin.ts';
 import type { BundleAssetModel, BundlePredictor, ModelBundle } from './bundle.ts';
 import { FeatureCountError } from './errors.ts';
 import { calibrate, riskFromProbability } from './decision.ts';
+import { rulBounds } from './interval.ts';
 import { predictBatch } from './predict.ts';
 import { contributions } from './shap.ts';
 
@@ -143,6 +144,23 @@ function explainRow(e: Explainer, x: Float32Array, top: number): ContributingSen
 }
 
 /**
+ * The RUL fields of a prediction from the RUL predictor's raw output: `rul` floored at 0 and, when
+ * the manifest entry carries an interval, its bounds; all null without a RUL predictor. The in-process
+ * scorer and the endpoint scorer both go through it, so both paths return the same interval.
+ */
+export function rulFields(
+  predictor: BundlePredictor | null,
+  raw: number | undefined,
+): { rul: number | null; rulLower: number | null; rulUpper: number | null } {
+  if (predictor === null || raw === undefined) return { rul: null, rulLower: null, rulUpper: null };
+  const rul = Math.max(0, raw);
+  const { interval, rulCap } = predictor.entry;
+  if (interval === undefined) return { rul, rulLower: null, rulUpper: null };
+  const b = rulBounds(interval, rul, rulCap);
+  return { rul, rulLower: b.lower, rulUpper: b.upper };
+}
+
+/**
  * A {@link RowScorer} serving every asset model the bundle has predictors for; other asset models get
  * `null` predictions. `rul` is in clock units (ms for time models, cycles for cycle models), as the
  * model is trained to output, floored at 0.
@@ -168,7 +186,8 @@ export function createBundleScorer(bundle: ModelBundle, opts: BundleScorerOption
     const failureEntry = plan.failure?.predictor.entry;
     for (let i = 0; i < n; i++) {
       const p = pFail ? calibrate(failureEntry?.calibration, pFail[i]!) : null;
-      const r = rul ? Math.max(0, rul[i]!) : null;
+      const rf = rulFields(plan.rul?.predictor ?? null, rul?.[i]);
+      const r = rf.rul;
       let componentFailure: Record<string, number> | undefined;
       if (comps.length > 0) {
         componentFailure = {};
@@ -180,7 +199,7 @@ export function createBundleScorer(bundle: ModelBundle, opts: BundleScorerOption
       const risk = Math.max(explainRisk(p, failureEntry?.alertThresholds), r === null ? 0 : 1 - r / rulHorizon);
       const prediction: Prediction = {
         failureProbability: p,
-        rul: r,
+        ...rf,
         ...(componentFailure ? { componentFailure } : {}),
         scoredBy,
       };

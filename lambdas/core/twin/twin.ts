@@ -29,7 +29,7 @@ import type { MaintenanceKind } from '../contract/telemetry.ts';
 import type { FeatureState } from '../features/index.ts';
 import type { ModelDecisions } from '../model/decision.ts';
 import { riskFromProbability } from '../model/decision.ts';
-import { createFeatureState, featureVector, updateFeatureState } from '../features/index.ts';
+import { createFeatureState, featureVector, restartFeatureHistory, updateFeatureState } from '../features/index.ts';
 import type { CleanEvent, CleanSample, MaintenanceEvent } from '../types.ts';
 import { applyEvent, type TwinEvent } from './events.ts';
 import type { HealthChange, HealthPolicy, HealthState, HealthTrack } from './health.ts';
@@ -334,6 +334,10 @@ export function prepareBatch(
       if (step) {
         steps.push(step);
         lastMaintenance = maintenanceContext(twin);
+        // A new part starts a new wear trend: its sensors' whole-history features restart.
+        if (input.event.kind === 'replacement' && step.kind === 'maintenance') {
+          restartFeatureHistory(twin.features, model, step.t, input.event.component === undefined ? 'all' : step.components);
+        }
       } else ignoredMaintenance += 1;
       continue;
     }
@@ -416,7 +420,10 @@ export interface Prediction {
   readonly failureProbability: number | null;
   /** Remaining useful life in clock units. */
   readonly rul: number | null;
-  /** Lower and upper bound of the RUL model's 90 % interval, clock units, when it ships one. */
+  /**
+   * The RUL predictor's 90 % interval around `rul` (clock units), null when the bundle carries no
+   * interval for it; `rulUpper` equal to the predictor's cap reads "the cap or more".
+   */
   readonly rulLower?: number | null;
   readonly rulUpper?: number | null;
   /** Per-component failure probability, when the model bundle has component models. */
