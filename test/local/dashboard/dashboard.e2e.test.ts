@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -8,12 +8,12 @@ import { createFleet } from '../../../devices/fleet.ts';
 import { MemoryDashboardSource } from '../../../local/dashboard/memory-source.ts';
 import type { DashboardHandle } from '../../../local/dashboard/server.ts';
 import { startDashboard } from '../../../local/dashboard/server.ts';
+import { findChromium } from '../../support/chromium.ts';
+import { scaled } from '../../support/env.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = process.env.PDM_SKIP_BROWSER === '1';
 const SCREENSHOT = join(import.meta.dirname, '..', '..', '..', 'test-results', 'dashboard.png');
 
-describe.skipIf(skip)('dashboard page (headless Chromium)', () => {
+describe('dashboard page (headless Chromium)', () => {
   let source: MemoryDashboardSource;
   let server: DashboardHandle;
   let browser: BrowserContext;
@@ -22,9 +22,8 @@ describe.skipIf(skip)('dashboard page (headless Chromium)', () => {
   let alertedAsset: string;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (or set PDM_SKIP_BROWSER=1 to skip)`);
-    }
+    // Debian's chromium (or PDM_CHROMIUM) when installed, else the build npm installed: never skipped.
+    const browserBinary = await findChromium();
     // Arrange: a small fleet, half degrading fast, stepped until the failure model itself raises an
     // asset alert (p(failure) ≥ 0.5), so the detail and what-if views have a real trend to show.
     const fleet = createFleet({ assets: 6, seed: 1, failingShare: 0.5, degradationTicks: 60 });
@@ -41,7 +40,8 @@ describe.skipIf(skip)('dashboard page (headless Chromium)', () => {
     userDir = mkdtempSync(join(tmpdir(), 'pdm-chromium-'));
     // A fresh profile per run: nothing cached or remembered from another run.
     browser = await chromium.launchPersistentContext(userDir, {
-      executablePath: CHROMIUM,
+      executablePath: browserBinary.executablePath,
+      env: { ...process.env, ...browserBinary.env },
       args: [
         '--headless',
         '--no-sandbox',
@@ -61,7 +61,7 @@ describe.skipIf(skip)('dashboard page (headless Chromium)', () => {
       if (m.type() === 'error') errors.push(m.text());
     });
     await page.goto(server.url);
-    await page.waitForSelector('body[data-ready="true"]', { timeout: 10_000 });
+    await page.waitForSelector('body[data-ready="true"]', { timeout: scaled(10_000) });
     expect(errors).toEqual([]);
   });
 
@@ -116,7 +116,7 @@ describe.skipIf(skip)('dashboard page (headless Chromium)', () => {
     await page.fill('#whatif-days', '10');
     await page.click('#whatif-form button[type="submit"]');
     // `attached`, not visible: a flat projection is a legitimate result and has a zero-height box.
-    await page.waitForSelector('#whatif-chart svg path.series', { state: 'attached', timeout: 10_000 });
+    await page.waitForSelector('#whatif-chart svg path.series', { state: 'attached', timeout: scaled(10_000) });
     expect(await page.locator('#whatif-method').textContent()).toContain('slope');
     expect(await page.locator('#whatif-rul svg').count()).toBe(1);
   });
@@ -125,7 +125,7 @@ describe.skipIf(skip)('dashboard page (headless Chromium)', () => {
     const cell = page.locator(`#fleet-table tbody tr[data-asset-id="${alertedAsset}"] td.last-sample`);
     const before = await cell.textContent();
     source.step(3);
-    await expect.poll(() => cell.textContent(), { timeout: 5_000 }).not.toBe(before);
+    await expect.poll(() => cell.textContent(), { timeout: scaled(5_000) }).not.toBe(before);
     mkdirSync(join(SCREENSHOT, '..'), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
   });
