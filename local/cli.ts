@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import cliProgress from 'cli-progress';
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { TwinHealthChangedDetail } from '../lambdas/core/alerts/policy.ts';
 import type { DashboardSource } from './dashboard/source.ts';
 import { type LocalRuntime, type RunSummary, startLocalRuntime } from './runtime/runtime.ts';
@@ -276,10 +276,9 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON summary at the end instead of the live log')
     .option('--fault-rate <p>', 'share of damaged device messages', probability, 0.02)
     .option('--seed <n>', 'fleet and simulation seed', positiveInt, 1)
-    .option('--scoring <mode>', 'in-lambda, or endpoint (a local SageMaker-protocol server)', (v) => {
-      if (v !== 'in-lambda' && v !== 'endpoint') throw new InvalidArgumentError('expected in-lambda or endpoint');
-      return v;
-    }, 'in-lambda')
+    .addOption(
+      new Option('--scoring <mode>', 'in-lambda, or endpoint (a local SageMaker-protocol server)').choices(['in-lambda', 'endpoint']).default('in-lambda'),
+    )
     .option('--alerts-jsonl <file>', 'append every SNS delivery (critical/warning topics, transitions log) as JSON lines')
     .option('--webhook <url>', 'POST each SNS delivery here (SNS HTTP notification format)')
     .action((opts: LocalOpts) => runLocal(opts));
