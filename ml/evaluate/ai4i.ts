@@ -232,7 +232,7 @@ interface BaselineCase {
 
 const APT_HINT =
   'install the Debian packages (sudo apt-get install -y python3-xgboost python3-sklearn) and run them with ' +
-  '/usr/bin/python3, or set PDM_SKIP_GOLDEN=1 / pass --no-xgboost to skip the baseline';
+  '/usr/bin/python3 (or point PDM_PYTHON at an interpreter that has them), or pass --no-xgboost to skip the baseline';
 
 /** Writes every seed's exact rows to CSV and runs the Python baseline once for all of them. */
 function runBaseline(

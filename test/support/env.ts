@@ -5,9 +5,6 @@
 import { spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 
-/** True on CI (`CI=true`, as .ci/run is started): nothing the suite needs may be skipped there. */
-export const ON_CI = process.env.CI === 'true' || process.env.CI === '1';
-
 /** The interpreter with Debian's python3-xgboost and python3-sklearn; `PDM_PYTHON` overrides it. */
 export const PYTHON = process.env.PDM_PYTHON || '/usr/bin/python3';
 
