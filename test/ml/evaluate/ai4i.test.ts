@@ -6,6 +6,7 @@ import {
   stratifiedSplit,
   XgboostUnavailableError,
 } from '../../../ml/evaluate/ai4i.ts';
+import { scaled } from '../../support/env.ts';
 
 const FILE = '../shared/data/ai4i2020/ai4i2020.csv';
 
@@ -59,5 +60,5 @@ describe('evaluateAi4i', () => {
     const run = () => evaluateAi4i({ file: FILE, python: '/nonexistent/python3' });
     expect(run).toThrow(XgboostUnavailableError);
     expect(run).toThrow(/apt-get install -y python3-xgboost/);
-  }, 30_000);
+  }, scaled(30_000));
 });
