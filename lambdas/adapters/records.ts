@@ -5,7 +5,8 @@
  * receivedAt: <epoch ms> }`, partition key = assetId.
  *
  * Clean stream: a record's data is one or more items, newline-delimited, each item UTF-8 JSON
- * `{ v: 1, kind: 'sample', sample }` or `{ v: 1, kind: 'maintenance', event }`. The clean function
+ * `{ v: 1, kind: 'sample', sample }`, `{ v: 1, kind: 'maintenance', event }` or, for a device event
+ * (`pdm.event.v1`), `{ v: 1, kind: 'event', event }`. The clean function
  * packs an asset's items of one invocation into as few records as fit {@link MAX_CLEAN_RECORD_BYTES}:
  * a shard takes 1,000 records/s but 1 MB/s, and a sample is ~300 bytes, so one item per record would
  * make the record rate, not the bytes, the limit. `JSON.stringify` escapes newlines inside strings,
@@ -13,7 +14,7 @@
  */
 import type { RawMessage } from '../core/cleaning/clean.ts';
 import type { TwinInput } from '../core/twin/twin.ts';
-import type { CleanSample, MaintenanceEvent } from '../core/types.ts';
+import type { CleanEvent, CleanSample, MaintenanceEvent } from '../core/types.ts';
 
 export const CLEAN_RECORD_VERSION = 1;
 /** Packing limit of one clean record: a quarter of Kinesis's 1 MiB, so a record stays cheap to retry. */
@@ -21,7 +22,8 @@ export const MAX_CLEAN_RECORD_BYTES = 256 * 1024;
 
 export type CleanItem =
   | { readonly v: 1; readonly kind: 'sample'; readonly sample: CleanSample }
-  | { readonly v: 1; readonly kind: 'maintenance'; readonly event: MaintenanceEvent };
+  | { readonly v: 1; readonly kind: 'maintenance'; readonly event: MaintenanceEvent }
+  | { readonly v: 1; readonly kind: 'event'; readonly event: CleanEvent };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const encoder = new TextEncoder();
@@ -67,7 +69,7 @@ export function encodeCleanItem(item: TwinInput): string {
   return JSON.stringify(
     item.kind === 'sample'
       ? { v: CLEAN_RECORD_VERSION, kind: 'sample', sample: item.sample }
-      : { v: CLEAN_RECORD_VERSION, kind: 'maintenance', event: item.event },
+      : { v: CLEAN_RECORD_VERSION, kind: item.kind, event: item.event },
   );
 }
 
@@ -98,6 +100,8 @@ export function decodeCleanRecord(data: Uint8Array): TwinInput[] {
     if (it.kind === 'sample' && isAssetItem(it.sample)) out.push({ kind: 'sample', sample: it.sample as CleanSample });
     else if (it.kind === 'maintenance' && isAssetItem(it.event)) {
       out.push({ kind: 'maintenance', event: it.event as MaintenanceEvent });
+    } else if (it.kind === 'event' && isAssetItem(it.event) && isEventBody(it.event)) {
+      out.push({ kind: 'event', event: it.event as CleanEvent });
     } else throw new InvalidCleanRecordError(`clean item kind ${String(it.kind)} or its body is malformed`);
   }
   return out;
@@ -106,6 +110,11 @@ export function decodeCleanRecord(data: Uint8Array): TwinInput[] {
 function isAssetItem(x: unknown): boolean {
   const o = x as { assetId?: unknown; ts?: unknown } | null;
   return typeof o === 'object' && o !== null && typeof o.assetId === 'string' && typeof o.ts === 'number';
+}
+
+function isEventBody(x: unknown): boolean {
+  const o = x as { seq?: unknown; code?: unknown; severity?: unknown };
+  return Number.isInteger(o.seq) && typeof o.code === 'string' && typeof o.severity === 'string';
 }
 
 /** Asset of a twin input. */

@@ -103,6 +103,7 @@ export function createHandler(deps: CleanDeps): CleanHandler {
         push(sample.assetId, { kind: 'sample', sample });
       }
       for (const event of result.maintenance) push(event.assetId, { kind: 'maintenance', event });
+      for (const event of result.events) push(event.assetId, { kind: 'event', event });
     }
 
     const entries: StreamEntry<readonly string[]>[] = [];
@@ -187,6 +188,11 @@ function emit(
   add('SamplesClean', counts.samples.clean);
   add('SamplesQuarantined', counts.samples.quarantined);
   add('ReadingsQuarantined', counts.readings.quarantined);
+  if (counts.events !== undefined) {
+    add('EventsReceived', counts.events.received);
+    add('EventsClean', counts.events.clean);
+    add('EventsQuarantined', counts.events.quarantined);
+  }
   add('CleanRecordsWritten', cleanRecords);
   add('RecordsFailed', failed);
   add('TelemetryRejected', telemetryRejected);

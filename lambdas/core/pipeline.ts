@@ -11,9 +11,12 @@ import { defaultAlertPolicy } from './alerts/policy.ts';
 import type { AnomalyBaseline } from './anomaly/index.ts';
 import { findAssetModel } from './catalog/index.ts';
 import type { AssetLookup, AssetModel } from './catalog/types.ts';
+import { downtimeHoursOf, warmupOf } from './catalog/types.ts';
 import type { Counts, SampleCounts } from './cleaning/index.ts';
 import { addCounts, cleanMessage, emptyCounts } from './cleaning/index.ts';
 import type { QuarantineRecord } from './cleaning/reasons.ts';
+import { decisionsOf, type ModelBundle } from './model/bundle.ts';
+import type { ModelDecisions } from './model/decision.ts';
 import { defaultHealthPolicy } from './twin/health.ts';
 import type { FeatureRow, Policies, Prediction, Twin, TwinInput, TwinTransition } from './twin/twin.ts';
 import { completeBatch, defaultRiskPolicy, prepareBatch } from './twin/twin.ts';
@@ -37,11 +40,28 @@ export interface PipelineContext {
   readonly policiesFor?: (model: AssetModel) => Policies;
 }
 
-export function defaultPolicies(model: AssetModel): Policies {
+export function defaultPolicies(model: AssetModel, decisions?: ModelDecisions): Policies {
+  const downtime = downtimeHoursOf(model);
   return {
     health: defaultHealthPolicy(model.clock),
-    alert: defaultAlertPolicy(model.clock, model.downtimeCostPerHour),
-    risk: defaultRiskPolicy(model.clock),
+    alert: defaultAlertPolicy(model.clock, model.downtimeCostPerHour, {
+      unplannedDowntimeHours: downtime.unplanned,
+      plannedDowntimeHours: downtime.planned,
+    }),
+    risk: { ...defaultRiskPolicy(model.clock), warmup: warmupOf(model), ...(decisions ? { decisions } : {}) },
+  };
+}
+
+/** Policies whose risk decisions follow each asset model's classifiers' thresholds in the bundle. */
+export function bundlePolicies(bundle: ModelBundle): (model: AssetModel) => Policies {
+  const cache = new Map<string, Policies>();
+  return (model) => {
+    let p = cache.get(model.id);
+    if (p === undefined) {
+      p = defaultPolicies(model, decisionsOf(bundle.models.get(model.id)));
+      cache.set(model.id, p);
+    }
+    return p;
   };
 }
 
@@ -70,6 +90,7 @@ export function processMessages(
   const quarantine: QuarantineRecord[] = [];
   const perAsset = new Map<string, TwinInput[]>();
   const cleanPerMessage = new Map<string, number>();
+  const cleanEventsPerMessage = new Map<string, number>();
   for (const message of messages) {
     const cleaned = cleanMessage(message, { lookupAsset: ctx.lookupAsset });
     counts = addCounts(counts, cleaned.counts);
@@ -77,6 +98,8 @@ export function processMessages(
     if (cleaned.samples.length > 0) cleanPerMessage.set(message.messageId, cleaned.samples.length);
     for (const sample of cleaned.samples) push(perAsset, sample.assetId, { kind: 'sample', sample });
     for (const event of cleaned.maintenance) push(perAsset, event.assetId, { kind: 'maintenance', event });
+    if (cleaned.events.length > 0) cleanEventsPerMessage.set(message.messageId, cleaned.events.length);
+    for (const event of cleaned.events) push(perAsset, event.assetId, { kind: 'event', event });
   }
   const out = new Map<string, Twin>();
   const transitions: (TwinTransition & { assetId: string })[] = [];
@@ -94,11 +117,45 @@ export function processMessages(
     rows += prepared.rows.length;
     quarantine.push(...prepared.quarantine);
     counts = foldScreening(counts, prepared.screenCounts, prepared.quarantine, cleanPerMessage);
+    quarantine.push(...prepared.eventQuarantine);
+    counts = foldEventScreening(counts, prepared.eventQuarantine, cleanEventsPerMessage);
     if (done.changed) out.set(assetId, done.twin);
     for (const t of done.transitions) transitions.push({ ...t, assetId });
     alerts.push(...done.alerts);
   }
   return { twins: out, transitions, alerts, quarantine, counts, rows };
+}
+
+/**
+ * As {@link foldScreening}, for device events: an event screening quarantined (a duplicate or too-old
+ * event seq) moves from clean to quarantined, and a message none of whose events survived moves from
+ * accepted to quarantined.
+ */
+function foldEventScreening(
+  counts: Counts,
+  screened: readonly QuarantineRecord[],
+  cleanPerMessage: Map<string, number>,
+): Counts {
+  if (screened.length === 0 || counts.events === undefined) return counts;
+  let messagesLost = 0;
+  for (const q of screened) {
+    const left = (cleanPerMessage.get(q.messageId) ?? 0) - 1;
+    cleanPerMessage.set(q.messageId, left);
+    if (left === 0) messagesLost += 1;
+  }
+  return {
+    ...counts,
+    messages: {
+      received: counts.messages.received,
+      accepted: counts.messages.accepted - messagesLost,
+      quarantined: counts.messages.quarantined + messagesLost,
+    },
+    events: {
+      received: counts.events.received,
+      clean: counts.events.clean - screened.length,
+      quarantined: counts.events.quarantined + screened.length,
+    },
+  };
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
@@ -128,6 +185,7 @@ function foldScreening(
   const movedSamples = screen.samples.quarantined;
   const movedReadings = screen.readings.quarantined;
   return {
+    ...counts,
     messages: {
       received: counts.messages.received,
       accepted: counts.messages.accepted - messagesLost,

@@ -1,5 +1,5 @@
 /** Values that flow between the core stages. Plain data: they cross Kinesis and DynamoDB as JSON. */
-import type { MaintenanceKind } from './contract/telemetry.ts';
+import type { EventSeverity, MaintenanceKind } from './contract/telemetry.ts';
 
 /** A sample that passed cleaning: only its valid readings remain. */
 export interface CleanSample {
@@ -27,4 +27,23 @@ export interface MaintenanceEvent {
   /** `undefined`: the whole asset (every component). */
   readonly component?: string;
   readonly receivedAt: number;
+}
+
+/** A device event (`pdm.event.v1`) that passed validation. */
+export interface CleanEvent {
+  readonly assetId: string;
+  readonly siteId: string;
+  readonly modelId: string;
+  /** Epoch milliseconds. */
+  readonly ts: number;
+  /** The asset's event-log sequence number (its own sequence, not the telemetry seq). */
+  readonly seq: number;
+  readonly code: string;
+  readonly severity: EventSeverity;
+  /** As sent, or the catalog's component for a known code; absent when neither names one. */
+  readonly component?: string;
+  readonly message?: string;
+  readonly receivedAt: number;
+  /** The message the event came in: screening quarantines point back to it. */
+  readonly messageId?: string;
 }

@@ -410,7 +410,8 @@ export function createHandler(deps: FeatureDeps): FeatureHandler {
     const featureOwners: Work[] = [];
     const quarantine: QuarantineRecord[] = [];
     const quarantineOwner = new Map<QuarantineRecord, Work>();
-    const quarantineKey = (w: Work, q: QuarantineRecord) => `${w.assetId}:${q.reason}:${q.messageId}:${q.seq}:${q.sensor ?? ''}`;
+    const quarantineKey = (w: Work, q: QuarantineRecord) =>
+      `${w.assetId}:${q.level}:${q.reason}:${q.messageId}:${q.seq}:${q.sensor ?? ''}`;
     for (const w of ws) {
       const prepared = w.prepared!;
       const model = w.model!;
@@ -423,7 +424,8 @@ export function createHandler(deps: FeatureDeps): FeatureHandler {
         predictions.push({ ...dims, ts: row.ts, seq: row.seq, anomaly: row.anomaly.score, prediction: w.predictions![i] ?? null });
         featureOwners.push(w);
       });
-      for (const q of prepared.quarantine) {
+      // Screening of device events (duplicate event seqs) is quarantined like that of samples.
+      for (const q of [...prepared.quarantine, ...prepared.eventQuarantine]) {
         if (sent.quarantine.has(quarantineKey(w, q))) continue;
         quarantine.push(q);
         quarantineOwner.set(q, w);

@@ -3,12 +3,15 @@
  * features → twins → EventBridge → SNS) and scores the alerts it raised against PdM_failures.
  *
  * Each machine is registered as the `industrial-machine` asset `machine-<id>` (as the training does,
- * `machineAsset`), its hourly rows become `pdm.telemetry.v1` messages and its PdM_maint records
- * `pdm.maintenance.v1` replacements, exactly the event sequence `machineEvents` gives the trainer.
+ * `machineAsset`), its hourly rows become `pdm.telemetry.v1` messages, its PdM_errors records
+ * `pdm.event.v1` events and its PdM_maint records `pdm.maintenance.v1` replacements, exactly the event
+ * sequence `machineEvents` gives the trainer.
  */
 import { join } from 'node:path';
 import type { TwinHealthChangedDetail } from '../../lambdas/core/alerts/policy.ts';
-import { maintenanceTopic, telemetryTopic } from '../../lambdas/core/contract/topics.ts';
+import type { AnomalyBaseline } from '../../lambdas/core/anomaly/types.ts';
+import { EVENT_SCHEMA } from '../../lambdas/core/contract/telemetry.ts';
+import { eventsTopic, maintenanceTopic, telemetryTopic } from '../../lambdas/core/contract/topics.ts';
 import {
   type AzureData,
   HOUR_MS,
@@ -51,6 +54,10 @@ export interface ReplayAzureOptions {
   readonly horizonMs?: number;
   /** Pipeline drain timeout after the last publish, ms. @default 900 000 */
   readonly drainTimeoutMs?: number;
+  /** Model bundle directory the pipeline scores with. @default layers/model (the shipped bundle) */
+  readonly modelDir?: string;
+  /** Anomaly baselines replacing the shipped ones, by asset model id. */
+  readonly baselines?: Readonly<Record<string, AnomalyBaseline>>;
 }
 
 export interface AzureReplayResult {
@@ -60,6 +67,8 @@ export interface AzureReplayResult {
   readonly published: {
     readonly telemetry: number;
     readonly maintenance: number;
+    /** `pdm.event.v1` messages (one PdM_errors record each). */
+    readonly events: number;
     readonly accepted: number;
     readonly refused: number;
   };
@@ -83,12 +92,14 @@ interface Outgoing {
   readonly machine: number;
   readonly topic: string;
   readonly payload: string;
-  readonly kind: 'telemetry' | 'maintenance';
+  readonly kind: 'telemetry' | 'maintenance' | 'events';
 }
 
 /**
  * Every message of the replay in global time order. Within one machine the order is `machineEvents`'s
- * (at one hour the sample goes before the replacement); machines interleave by time.
+ * (at one hour the errors, then the sample, then the replacement); machines interleave by time. The
+ * pipeline keeps that order: one asset's messages share a partition key, so they reach the features
+ * function in the order they were published.
  */
 export function azureMessages(data: AzureData, machines: readonly number[]): Outgoing[] {
   const info = new Map(data.machines.map((m) => [m.machineId, m]));
@@ -97,8 +108,20 @@ export function azureMessages(data: AzureData, machines: readonly number[]): Out
     const asset = machineAsset(info.get(id), id);
     const tTopic = telemetryTopic(asset.siteId, asset.assetId);
     const mTopic = maintenanceTopic(asset.siteId, asset.assetId);
+    const eTopic = eventsTopic(asset.siteId, asset.assetId);
     for (const e of machineEvents(data, id)) {
-      if (e.kind === 'sample') {
+      if (e.kind === 'event') {
+        const payload = JSON.stringify({
+          schema: EVENT_SCHEMA,
+          assetId: asset.assetId,
+          ts: e.ts,
+          seq: e.seq,
+          code: e.code,
+          severity: e.severity,
+          ...(e.component !== undefined ? { component: e.component } : {}),
+        });
+        all.push({ ts: e.ts, machine: id, topic: eTopic, payload, kind: 'events' });
+      } else if (e.kind === 'sample') {
         const payload = JSON.stringify({ schema: 'pdm.telemetry.v1', assetId: asset.assetId, ts: e.ts, seq: e.seq, readings: e.readings });
         all.push({ ts: e.ts, machine: id, topic: tTopic, payload, kind: 'telemetry' });
       } else {
@@ -155,6 +178,8 @@ export async function replayAzure(options: ReplayAzureOptions = {}): Promise<Azu
   const runtime = await startLocalRuntime({
     fleetAssets: machines.map((id) => machineAsset(info.get(id), id)),
     logLevel: 'SILENT',
+    ...(options.modelDir !== undefined ? { modelDir: options.modelDir } : {}),
+    ...(options.baselines !== undefined ? { baselines: options.baselines } : {}),
     // The runtime's own alert log keeps only the newest 1,000: collect every alert here.
     onAlert: (a) => {
       if (alertIds.has(a.alertId)) return;
@@ -229,10 +254,11 @@ export async function replayAzure(options: ReplayAzureOptions = {}): Promise<Azu
     }
     const s = summary;
     const telemetry = messages.filter((m) => m.kind === 'telemetry').length;
+    const events = messages.filter((m) => m.kind === 'events').length;
     return {
       machines,
       window: { first: new Date(first).toISOString(), last: new Date(last).toISOString() },
-      published: { telemetry, maintenance: messages.length - telemetry, accepted, refused },
+      published: { telemetry, maintenance: messages.length - telemetry - events, events, accepted, refused },
       seconds: { publish: Math.round(publishSeconds * 10) / 10, total: Math.round(totalSeconds * 10) / 10 },
       summary,
       balanced: {

@@ -1,7 +1,7 @@
 /**
  * The IoT Core stand-in: an aedes MQTT broker on a random loopback port. Its hooks play the device
  * policy: a client connects only under a registered asset's id (the thing name), and publishes only to
- * `pdm/<its site>/<its id>/telemetry|maintenance`. A refused publish closes the client, as IoT Core
+ * `pdm/<its site>/<its id>/telemetry|maintenance|events`. A refused publish closes the client, as IoT Core
  * does, and is counted. Accepted device messages go to `onMessage` (the rule bridge).
  */
 import { createServer, type Server } from 'node:net';
@@ -52,7 +52,7 @@ export function mayPublish(topic: string, clientId: string, site: string | undef
     parts[0] === TOPIC_PREFIX &&
     parts[1] === site &&
     parts[2] === clientId &&
-    (parts[3] === 'telemetry' || parts[3] === 'maintenance')
+    (parts[3] === 'telemetry' || parts[3] === 'maintenance' || parts[3] === 'events')
   );
 }
 

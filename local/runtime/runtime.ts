@@ -38,8 +38,11 @@ import { ASSET_MODELS, findAssetModel } from '../../lambdas/core/catalog/index.t
 import type { AssetInfo, AssetModel } from '../../lambdas/core/catalog/types.ts';
 import { addCounts, type Counts } from '../../lambdas/core/cleaning/counts.ts';
 import { createBundleScorer } from '../../lambdas/core/model/scorer.ts';
+import { bundlePolicies } from '../../lambdas/core/pipeline.ts';
+import { DEFAULT_BASELINES } from '../../lambdas/core/anomaly/defaults.ts';
+import type { AnomalyBaseline } from '../../lambdas/core/anomaly/types.ts';
 import type { Twin } from '../../lambdas/core/twin/twin.ts';
-import { createHandler as createFeatureHandler } from '../../lambdas/features/app.ts';
+import { createHandler as createFeatureHandler, MissingBaselineError } from '../../lambdas/features/app.ts';
 import { projectWhatIf, WhatIfInputError } from '../dashboard/whatif.ts';
 import type { DashboardEvent, DashboardSource, FleetEntry, HistoryPoint, WhatIfRequest, WhatIfResult } from '../dashboard/source.ts';
 import { startBroker, type LocalBroker } from './broker.ts';
@@ -85,6 +88,11 @@ export interface LocalRuntimeOptions {
   readonly scoring?: 'in-lambda' | 'endpoint';
   /** Model bundle directory. @default layers/model */
   readonly modelDir?: string;
+  /**
+   * Anomaly baselines by asset model id, replacing the shipped ones (e.g. a held-out replay's, fitted
+   * only on data before its cut). Asset models not listed keep the shipped baseline.
+   */
+  readonly baselines?: Readonly<Record<string, AnomalyBaseline>>;
   /** Handler log level (Powertools). @default 'ERROR' */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   /** Kinesis event source batch size of both functions. @default 100 */
@@ -345,6 +353,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       alerts: new EventBridgeAlertPublisher(events, NAMES.eventBus),
       logger: new Logger({ serviceName: 'pdm-features', logLevel }),
       metrics: new Metrics({ namespace: 'pdm', serviceName: 'pdm-features' }),
+      policiesFor: bundlePolicies(bundle),
+      ...(options.baselines ? { baselineFor: baselineLookup(options.baselines) } : {}),
     });
 
     let cleanCounts: Counts = {
@@ -668,6 +678,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     await stopAll();
     throw err;
   }
+}
+
+function baselineLookup(overrides: Readonly<Record<string, AnomalyBaseline>>): (model: AssetModel) => AnomalyBaseline {
+  return (model) => {
+    const b = Object.hasOwn(overrides, model.id) ? overrides[model.id] : DEFAULT_BASELINES[model.id];
+    if (!b) throw new MissingBaselineError(`no anomaly baseline for asset model ${model.id}`);
+    return b;
+  };
 }
 
 export class DrainTimeoutError extends Error {

@@ -60,6 +60,8 @@ export function writeBundle(
         sha256: sha256Hex(bytes),
         featureNames: [...p.featureNames],
         ...(p.threshold !== undefined ? { threshold: p.threshold } : {}),
+        ...(p.calibration !== undefined ? { calibration: p.calibration } : {}),
+        ...(p.alertThresholds !== undefined ? { alertThresholds: p.alertThresholds } : {}),
         metrics: { ...p.metrics },
         trainingDataHash: p.trainingDataHash,
         trainingData: p.trainingData,

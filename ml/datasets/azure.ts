@@ -1,7 +1,8 @@
 /**
  * Microsoft Azure PdM loader (telemetry slice, errors, maintenance, failures, machines) and the bridge to
- * the product: each machine's history becomes telemetry samples and maintenance events, replayed through
- * `replayFeatures` so training sees exactly the vectors the feature Lambda serves.
+ * the product: each machine's history becomes telemetry samples, device events (the error log, as
+ * `pdm.event.v1` would carry it) and maintenance events, replayed through `replayFeatures` so training
+ * sees exactly the vectors the feature Lambda serves.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -190,17 +191,50 @@ export function failuresWithoutReplacement(data: AzureData): MachineEvent[] {
   return data.failures.filter((f) => !keys.has(`${f.machineId}|${f.ts}|${f.what}`));
 }
 
+/** Severity the replay gives Azure PdM errors: the data set calls them non-breaking. */
+export const AZURE_ERROR_SEVERITY = 'warning' as const;
+
 /**
- * A machine's history as replay events, in arrival order: every maintenance record up to the end of its
- * telemetry (2014 ones included, so `since_maint_*` is known from the first hour) and every telemetry
- * hour. At equal timestamps the sample comes first: the reading of the failure hour was taken on the
- * worn part, and the replacement is logged after it. A failure is a replacement too; 743 of the 761 are
+ * A machine's error log as device events, in time order (code order within an hour), up to `end`.
+ * Each event's seq is its 1-based position in the machine's whole log, so it does not depend on the
+ * slice replayed, and the event's component is the one the catalog maps its code to.
+ */
+export function machineErrorEvents(data: AzureData, id: number, end = Number.POSITIVE_INFINITY): ReplayEvent[] {
+  const codes = INDUSTRIAL_MACHINE.events ?? {};
+  return data.errors
+    .filter((e) => e.machineId === id)
+    .sort((a, b) => a.ts - b.ts || a.what.localeCompare(b.what))
+    .map((e, i) => ({ e, seq: i + 1 }))
+    .filter(({ e }) => e.ts <= end)
+    .map(({ e, seq }) => {
+      const component = codes[e.what]?.component;
+      return {
+        kind: 'event' as const,
+        ts: e.ts,
+        seq,
+        code: e.what,
+        severity: AZURE_ERROR_SEVERITY,
+        ...(component !== undefined ? { component } : {}),
+      };
+    });
+}
+
+/**
+ * A machine's history as replay events, in arrival order: every maintenance record and error up to the
+ * end of its telemetry (2014 maintenance included, so `since_maint_*` is known from the first hour) and
+ * every telemetry hour. At equal timestamps the errors come first, then the sample, then maintenance:
+ * an error "rounded to the hour" happened during that hour, so the hour's row counts it (the Modelling
+ * Guide counts errors over (t − 24 h, t] too); the reading of the failure hour was taken on the worn
+ * part, and the replacement is logged after it. A failure is a replacement too; 743 of the 761 are
  * also in PdM_maint at the same hour, and the other 18 (all 2015-01-02 03:00, see
  * {@link failuresWithoutReplacement}) get their replacement from the failure record.
  */
 export function machineEvents(data: AzureData, id: number): ReplayEvent[] {
   const tele = data.telemetry.filter((r) => r.machineId === id).sort((a, b) => a.ts - b.ts);
   const end = tele.length > 0 ? tele[tele.length - 1]!.ts : Number.NEGATIVE_INFINITY;
+  // Errors older than the longest window before the first hour cannot reach any feature.
+  const from = tele.length > 0 ? tele[0]!.ts - INDUSTRIAL_MACHINE.windows.long : Number.POSITIVE_INFINITY;
+  const errors = machineErrorEvents(data, id, end).filter((e) => e.ts > from);
   const keys = new Set<string>();
   const records: MachineEvent[] = [];
   for (const m of [...data.maint, ...data.failures]) {
@@ -212,17 +246,22 @@ export function machineEvents(data: AzureData, id: number): ReplayEvent[] {
   const maint = records.sort((a, b) => a.ts - b.ts || a.what.localeCompare(b.what));
   const out: ReplayEvent[] = [];
   let j = 0;
+  let k = 0;
   tele.forEach((r, i) => {
     while (j < maint.length && maint[j]!.ts < r.ts) {
       const m = maint[j++]!;
+      while (k < errors.length && errors[k]!.ts <= m.ts) out.push(errors[k++]!);
       out.push({ kind: 'maintenance', ts: m.ts, action: 'replacement', component: m.what });
     }
+    while (k < errors.length && errors[k]!.ts <= r.ts) out.push(errors[k++]!);
     out.push({ kind: 'sample', ts: r.ts, seq: i + 1, readings: r.readings });
   });
   while (j < maint.length) {
     const m = maint[j++]!;
+    while (k < errors.length && errors[k]!.ts <= m.ts) out.push(errors[k++]!);
     out.push({ kind: 'maintenance', ts: m.ts, action: 'replacement', component: m.what });
   }
+  while (k < errors.length) out.push(errors[k++]!);
   return out;
 }
 
@@ -254,8 +293,9 @@ export function timeToNext(times: ArrayLike<number>, events: readonly number[]):
 }
 
 /**
- * Error counts per type over (t − window, t], a feature the Modelling Guide uses. Errors are not part of
- * the product's telemetry contract, so only the evaluation's "+errors" variant reads them.
+ * Error counts per type over exactly (t − window, t], as the Modelling Guide computes them. The product
+ * counts errors itself (`events_error<k>_<window>` features from `pdm.event.v1`); this exact count is
+ * the evaluation's independent reference for them.
  */
 export function errorCounts(
   times: ArrayLike<number>,

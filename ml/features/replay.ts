@@ -1,11 +1,12 @@
 /**
- * Replays one asset's history through the same twin code the feature Lambda runs (screening, streaming
- * features, anomaly) and returns the feature row of every accepted sample. Training and evaluation use
+ * Replays one asset's history (telemetry, maintenance and device events) through the same twin code the
+ * feature Lambda runs (screening, streaming features, event counts, anomaly) and returns the feature row
+ * of every accepted sample. Training and evaluation use
  * this, so a model learns from exactly the vectors it will be served: no training/serving skew.
  */
 import { DEFAULT_BASELINES } from '../../lambdas/core/anomaly/index.ts';
 import type { AssetInfo, AssetModel } from '../../lambdas/core/catalog/types.ts';
-import type { MaintenanceKind } from '../../lambdas/core/contract/telemetry.ts';
+import type { EventSeverity, MaintenanceKind } from '../../lambdas/core/contract/telemetry.ts';
 import { featureNames } from '../../lambdas/core/features/index.ts';
 import type { FeatureRow, Twin, TwinInput } from '../../lambdas/core/twin/twin.ts';
 import { prepareBatch } from '../../lambdas/core/twin/twin.ts';
@@ -22,6 +23,16 @@ export type ReplayEvent =
       readonly ts: number;
       readonly action: MaintenanceKind;
       readonly component?: string;
+    }
+  | {
+      /** A device event (`pdm.event.v1`): counted into the event features of the samples after it. */
+      readonly kind: 'event';
+      readonly ts: number;
+      /** The asset's event-log seq; duplicates are screened out as in the live pipeline. */
+      readonly seq: number;
+      readonly code: string;
+      readonly severity: EventSeverity;
+      readonly component?: string;
     };
 
 export interface ReplayResult {
@@ -30,6 +41,8 @@ export interface ReplayResult {
   readonly rows: readonly FeatureRow[];
   /** Samples screening refused (duplicates, late, flatlined to nothing). */
   readonly quarantined: number;
+  /** Device events screening refused (duplicate or too-old event seqs). */
+  readonly eventsQuarantined: number;
   readonly twin: Twin | undefined;
 }
 
@@ -49,9 +62,26 @@ export function replayFeatures(
   let twin: Twin | undefined;
   const rows: FeatureRow[] = [];
   let quarantined = 0;
+  let eventsQuarantined = 0;
   for (let i = 0; i < events.length; i += batchSize) {
-    const inputs: TwinInput[] = events.slice(i, i + batchSize).map((e) =>
-      e.kind === 'sample'
+    const inputs: TwinInput[] = events.slice(i, i + batchSize).map((e): TwinInput => {
+      if (e.kind === 'event') {
+        return {
+          kind: 'event',
+          event: {
+            assetId: asset.assetId,
+            siteId: asset.siteId,
+            modelId: model.id,
+            ts: e.ts,
+            seq: e.seq,
+            code: e.code,
+            severity: e.severity,
+            receivedAt: e.ts,
+            ...(e.component !== undefined ? { component: e.component } : {}),
+          },
+        };
+      }
+      return e.kind === 'sample'
         ? {
             kind: 'sample',
             sample: {
@@ -75,12 +105,13 @@ export function replayFeatures(
               receivedAt: e.ts,
               ...(e.component !== undefined ? { component: e.component } : {}),
             },
-          },
-    );
+          };
+    });
     const prepared = prepareBatch(twin, inputs, ctx);
     twin = prepared.twin;
     rows.push(...prepared.rows);
     quarantined += prepared.screenCounts.samples.quarantined;
+    eventsQuarantined += prepared.eventCounts.quarantined;
   }
-  return { names: featureNames(model), rows, quarantined, twin };
+  return { names: featureNames(model), rows, quarantined, eventsQuarantined, twin };
 }

@@ -18,7 +18,11 @@ import {
 import { averagePrecision, bestF1Threshold, metricsAt, rocAuc } from '../evaluate/metrics.ts';
 import { AZURE_PARAMS, productFeatures } from '../evaluate/azure.ts';
 import { type TrainParams, train } from '../gbdt/index.ts';
+import { calibrateAll, chooseThresholds, type DecisionSeries, fitIsotonic } from './decision.ts';
 import type { AssetModelPredictors, PredictorArtifact } from './types.ts';
+import { downtimeHoursOf } from '../../lambdas/core/catalog/types.ts';
+import { defaultAlertPolicy } from '../../lambdas/core/alerts/policy.ts';
+import { defaultHealthPolicy } from '../../lambdas/core/twin/health.ts';
 
 /** 24 h in the model's clock units (ms). */
 export const FAILURE_HORIZON_MS = 24 * HOUR_MS;
@@ -26,9 +30,14 @@ export const FAILURE_HORIZON_MS = 24 * HOUR_MS;
 export const RUL_CAP_MS = 14 * 24 * HOUR_MS;
 /**
  * Validation: the last three weeks of the slice (rows ≥ this), fitted on rows ≤ it − 24 h. Used for early
- * stopping, the threshold and the reported metrics; the shipped model is then refitted on every row.
+ * stopping, the calibration, the alert thresholds and the reported metrics; the shipped model is then
+ * refitted on every row.
  */
 export const VALID_FROM = Date.UTC(2015, 2, 11);
+/** Length of the validation window before a `trainUntil` cut (the same three weeks). */
+export const VALID_DAYS = 21;
+/** Alert look-ahead the thresholds are chosen for: the replay's scoring horizon. */
+export const ALERT_HORIZON_MS = 72 * HOUR_MS;
 
 /**
  * RUL is shipped only when its validation RMSE beats predicting the training mean by this factor:
@@ -41,6 +50,11 @@ export interface IndustrialMachineOptions {
   readonly dataDir: string;
   /** Trainer seed (no sampling is used, so it only matters if parameters change). @default 0 */
   readonly seed?: number;
+  /**
+   * Train on data up to this time only (epoch ms): rows whose 24 h label window ends by it, so no label
+   * looks past the cut; validation is the last three weeks before it. @default the whole slice
+   */
+  readonly trainUntil?: number;
 }
 
 /** Why the `rul` predictor was or was not shipped, with the validation figures. */
@@ -55,6 +69,28 @@ interface Parts {
   readonly fit: Uint32Array;
   readonly valid: Uint32Array;
   readonly all: Uint32Array;
+  /** Replacements (maintenance and failures) per machine and component, for the threshold simulation. */
+  readonly resets: ReadonlyMap<string, readonly number[]>;
+  readonly validDescription: string;
+}
+
+/** Per machine, the validation rows in time order with their calibrated probabilities of `target`. */
+function validationSeries(d: AzureDesign, target: AzureTarget, parts: Parts, p: Float64Array): DecisionSeries[] {
+  const byMachine = new Map<number, { t: number[]; p: number[] }>();
+  parts.valid.forEach((row, i) => {
+    const m = d.machine[row]!;
+    let s = byMachine.get(m);
+    if (!s) byMachine.set(m, (s = { t: [], p: [] }));
+    s.t.push(d.t[row]!);
+    s.p.push(p[i]!);
+  });
+  const out: DecisionSeries[] = [];
+  for (const [m, s] of byMachine) {
+    const failures = d.failures.filter((f) => f.machineId === m && (target === 'any' || f.what === target)).map((f) => f.ts);
+    const resets = target === 'any' ? failures : (parts.resets.get(`${m}|${target}`) ?? failures);
+    out.push({ key: `machine-${m}`, t: s.t, p: s.p, failures, resets });
+  }
+  return out;
 }
 
 function classifier(
@@ -79,6 +115,15 @@ function classifier(
   const scores = predictBatch(loadXgboostModel(stage1.toXgboostJson()), xValid, parts.valid.length);
   const cut = bestF1Threshold(scores, yValid);
   const at = metricsAt(scores, yValid, cut.threshold);
+  // Calibration and alert thresholds on the validation window (inside the training period).
+  const calibration = fitIsotonic(scores, yValid);
+  const decision = chooseThresholds(validationSeries(d, target, parts, calibrateAll(calibration, scores)), {
+    health: defaultHealthPolicy('time'),
+    alert: defaultAlertPolicy('time', INDUSTRIAL_MACHINE.downtimeCostPerHour),
+    downtime: downtimeHoursOf(INDUSTRIAL_MACHINE),
+    horizon: ALERT_HORIZON_MS,
+    describe: parts.validDescription,
+  });
   const rounds = stage1.bestIteration + 1;
   const finalParams = { ...params, nRounds: rounds, earlyStoppingRounds: undefined };
   const booster = train(finalParams, {
@@ -97,6 +142,8 @@ function classifier(
     horizon: FAILURE_HORIZON_MS,
     modelJson: booster.toXgboostJson(),
     threshold: cut.threshold,
+    calibration,
+    alertThresholds: decision.thresholds,
     metrics: {
       prAuc: averagePrecision(scores, yValid),
       rocAuc: rocAuc(scores, yValid),
@@ -105,6 +152,10 @@ function classifier(
       recall: at.recall,
       validPositives: yValid.reduce((a, v) => a + v, 0),
       validRows: parts.valid.length,
+      validFailures: decision.warning.failures,
+      validFailuresCaught: decision.warning.caught,
+      validAlerts: decision.warning.alerts,
+      validFalseAlerts: decision.warning.falseAlerts,
     },
     params: flatParams(finalParams),
   };
@@ -188,6 +239,51 @@ function rul(
   };
 }
 
+export class TrainWindowError extends Error {
+  override readonly name: string = 'TrainWindowError';
+}
+
+/**
+ * Fit / validation / all rows. With a cut, every row used has its 24 h label window closed by the cut
+ * (t ≤ cut − 24 h) and validation is the last {@link VALID_DAYS} days of that, fitted on rows a label
+ * window earlier; without one, validation starts at {@link VALID_FROM}.
+ */
+function splitParts(d: AzureDesign, data: ReturnType<typeof loadAzure>, trainUntil: number | undefined): Parts {
+  const resets = new Map<string, number[]>();
+  for (const e of [...data.maint, ...data.failures]) {
+    const key = `${e.machineId}|${e.what}`;
+    const list = resets.get(key);
+    if (list) list.push(e.ts);
+    else resets.set(key, [e.ts]);
+  }
+  const iso = (t: number) => new Date(t).toISOString().slice(0, 16).replace('T', ' ');
+  if (trainUntil === undefined) {
+    return {
+      fit: rowsWhere(d, (t) => t <= VALID_FROM - FAILURE_HORIZON_MS),
+      valid: rowsWhere(d, (t) => t >= VALID_FROM),
+      all: rowsWhere(d, () => true),
+      resets,
+      validDescription: `validation hours ${iso(VALID_FROM)} → end of the slice (model fitted on hours ≤ ${iso(VALID_FROM - FAILURE_HORIZON_MS)})`,
+    };
+  }
+  const last = trainUntil - FAILURE_HORIZON_MS;
+  const validFrom = last - VALID_DAYS * 24 * HOUR_MS;
+  const parts: Parts = {
+    fit: rowsWhere(d, (t) => t <= validFrom - FAILURE_HORIZON_MS),
+    valid: rowsWhere(d, (t) => t >= validFrom && t <= last),
+    all: rowsWhere(d, (t) => t <= last),
+    resets,
+    validDescription: `validation hours ${iso(validFrom)} → ${iso(last)} (model fitted on hours ≤ ${iso(validFrom - FAILURE_HORIZON_MS)}; nothing after the ${iso(trainUntil)} cut)`,
+  };
+  if (parts.fit.length === 0 || parts.valid.length === 0) {
+    throw new TrainWindowError(
+      `--train-until ${new Date(trainUntil).toISOString()} leaves ${parts.fit.length} fit and ${parts.valid.length} validation rows; ` +
+        `it needs at least ${VALID_DAYS + 2} days of data before it`,
+    );
+  }
+  return parts;
+}
+
 /** As {@link trainIndustrialMachinePredictors}, also returning the RUL decision. */
 export function trainIndustrialMachineWithReport(opts: IndustrialMachineOptions): {
   predictors: AssetModelPredictors;
@@ -197,18 +293,17 @@ export function trainIndustrialMachineWithReport(opts: IndustrialMachineOptions)
   const data = loadAzure(opts.dataDir);
   const d = buildAzureDesign(data);
   const columns = productFeatures(d.names);
-  const parts: Parts = {
-    fit: rowsWhere(d, (t) => t <= VALID_FROM - FAILURE_HORIZON_MS),
-    valid: rowsWhere(d, (t) => t >= VALID_FROM),
-    all: rowsWhere(d, () => true),
-  };
+  const parts = splitParts(d, data, opts.trainUntil);
   const common = {
     featureNames: columns,
     trainingDataHash: data.sha256,
     trainingData:
-      'Azure PdM (Microsoft) machines 1–20, hourly telemetry 2015-01-01 06:00 → 2015-04-01 05:00, with PdM_maint ' +
-      'replacements and PdM_failures labels, replayed through the feature engine',
-    trainingRows: d.n,
+      'Azure PdM (Microsoft) machines 1–20, hourly telemetry 2015-01-01 06:00 → ' +
+      (opts.trainUntil === undefined
+        ? '2015-04-01 05:00'
+        : `${new Date(opts.trainUntil - FAILURE_HORIZON_MS).toISOString().slice(0, 16).replace('T', ' ')} (held out after)`) +
+      ', with PdM_maint replacements and PdM_failures labels, replayed through the feature engine',
+    trainingRows: parts.all.length,
   };
   const predictors: PredictorArtifact[] = AZURE_COMPONENTS.map((c) =>
     classifier(d, c, columns, parts, seed, common),

@@ -3,6 +3,8 @@
  * manifest needs to serve it (feature names and order) and to trust it (metrics, data hash).
  */
 
+import type { AlertThresholds, Calibration } from '../../lambdas/core/model/decision.ts';
+
 export type PredictorKind =
   /** P(the asset fails within `horizon` clock units); binary:logistic. Feeds Prediction.failureProbability. */
   | 'failure'
@@ -26,6 +28,10 @@ export interface PredictorArtifact {
   readonly featureNames: readonly string[];
   /** Decision threshold for classifiers (probability at which an alert-worthy failure is predicted). */
   readonly threshold?: number;
+  /** Classifiers: raw output → calibrated probability, fitted on validation data (ml/train/decision.ts). */
+  readonly calibration?: Calibration;
+  /** Classifiers: WATCH / WARNING / CRITICAL on the calibrated probability, chosen on validation data. */
+  readonly alertThresholds?: AlertThresholds;
   /** Held-out metrics, e.g. { rmse, nasaScore } or { prAuc, rocAuc, f1 }. */
   readonly metrics: Readonly<Record<string, number>>;
   /** sha256 (hex) of the training data as read (file bytes, or a canonical serialisation of generated data). */

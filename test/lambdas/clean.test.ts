@@ -91,6 +91,40 @@ describe('clean handler', () => {
     metricSpy.mockRestore();
   });
 
+  it('sends clean device events to the clean stream as event items and counts them per event', async () => {
+    // Arrange
+    s3.reset();
+    s3.on(PutObjectCommand).resolves({});
+    await kinesis.createStream('clean-events', 1);
+    const pump = fleet.find((a) => a.modelId === 'centrifugal-pump')!;
+    const at = Date.UTC(2026, 0, 1, 1);
+    const topic = `pdm/${pump.siteId}/${pump.assetId}/events`;
+    const body = {
+      schema: 'pdm.event.v1',
+      assetId: pump.assetId,
+      events: [
+        { ts: at, seq: 1, code: 'bearing_overtemp', severity: 'warning' },
+        { ts: at, seq: 2, code: 'E-77', severity: 'info', component: 'gearbox' },
+      ],
+    };
+    const event = kinesisEvent([{ partitionKey: pump.assetId, data: encodeRawRecord(topic, JSON.stringify(body), at + 1000) }]);
+    const handler = createHandler(deps('clean-events'));
+    // Act
+    const response = await handler(event, lambdaContext('req-e'));
+    // Assert
+    expect(response.batchItemFailures).toEqual([]);
+    expect(handler.lastSummary!.counts.events).toEqual({ received: 2, clean: 1, quarantined: 1 });
+    expect(handler.lastSummary!.counts.messages).toEqual({ received: 1, accepted: 1, quarantined: 0 });
+    const items = (await kinesis.readAll('clean-events')).flatMap((r) => decodeCleanRecord(r.data));
+    expect(items).toEqual([
+      {
+        kind: 'event',
+        event: expect.objectContaining({ assetId: pump.assetId, seq: 1, code: 'bearing_overtemp', component: 'bearing', ts: at }),
+      },
+    ]);
+    expect(storedQuarantine().map((q) => [q.level, q.reason])).toEqual([['event', 'unknown_component']]);
+  });
+
   it('lists exactly the records whose clean stream entries still failed', async () => {
     s3.reset();
     s3.on(PutObjectCommand).resolves({});

@@ -30,6 +30,11 @@ export function featurizedSensors(model: AssetModel): string[] {
     .map(([name]) => name);
 }
 
+/** Known event codes of a model, in catalog order (the order event-count features use). */
+export function eventCodes(model: AssetModel): string[] {
+  return Object.keys(model.events ?? {});
+}
+
 export function flatlineThreshold(spec: SensorSpec): number | null {
   return spec.flatlineAfter === undefined ? 30 : spec.flatlineAfter;
 }

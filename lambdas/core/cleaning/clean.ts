@@ -10,8 +10,11 @@
 import { findAssetModel } from '../catalog/index.ts';
 import type { AssetInfo, AssetLookup, AssetModel } from '../catalog/types.ts';
 import {
+  DeviceEventSchema,
+  EVENT_SCHEMA,
   IdSchema,
   MAINTENANCE_SCHEMA,
+  MAX_EVENTS_PER_MESSAGE,
   MAX_EPOCH_MS,
   MAX_MESSAGE_BYTES,
   MAX_READINGS_PER_SAMPLE,
@@ -23,7 +26,7 @@ import {
   toEpochMs,
 } from '../contract/telemetry.ts';
 import { type ParsedTopic, parseTopic } from '../contract/topics.ts';
-import type { CleanSample, MaintenanceEvent } from '../types.ts';
+import type { CleanEvent, CleanSample, MaintenanceEvent } from '../types.ts';
 import type { Counts } from './counts.ts';
 import { indexModel, type ModelIndex } from './model-index.ts';
 import { type QuarantineRecord, REASONS, type ReasonCode } from './reasons.ts';
@@ -75,7 +78,7 @@ export interface CleaningContext {
 }
 
 /** From the topic; `unknown` when the topic is not one of ours. */
-export type MessageKind = 'telemetry' | 'maintenance' | 'unknown';
+export type MessageKind = 'telemetry' | 'maintenance' | 'events' | 'unknown';
 
 export interface CleanResult {
   readonly kind: MessageKind;
@@ -83,6 +86,8 @@ export interface CleanResult {
   readonly samples: CleanSample[];
   /** At most one event (maintenance messages). */
   readonly maintenance: MaintenanceEvent[];
+  /** Clean device events (`pdm.event.v1` messages), in message order. */
+  readonly events: CleanEvent[];
   readonly quarantine: QuarantineRecord[];
   readonly counts: Counts;
 }
@@ -122,6 +127,9 @@ const IsoDateTimeSchema = TimestampSchema.options[0];
 const BATCH_KEYS = new Set(['schema', 'assetId', 'samples']);
 const SINGLE_KEYS = new Set(['schema', 'assetId', 'ts', 'seq', 'readings', 'component']);
 const SAMPLE_KEYS = new Set(['ts', 'seq', 'readings', 'component']);
+const EVENT_BATCH_KEYS = new Set(['schema', 'assetId', 'events']);
+const EVENT_KEYS = new Set(['ts', 'seq', 'code', 'severity', 'component', 'message']);
+const SCHEMA_OF_TOPIC = { telemetry: TELEMETRY_SCHEMA, maintenance: MAINTENANCE_SCHEMA, events: EVENT_SCHEMA } as const;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
@@ -201,7 +209,7 @@ function cleanUnguarded(input: RawMessage, ctx: CleaningContext): CleanResult {
     return messageFault(
       run,
       'invalid_topic',
-      `topic ${quote(input.topic)} is not pdm/{siteId}/{assetId}/telemetry or pdm/{siteId}/{assetId}/maintenance`,
+      `topic ${quote(input.topic)} is not pdm/{siteId}/{assetId}/telemetry, …/maintenance or …/events`,
     );
   }
 
@@ -215,15 +223,15 @@ function cleanUnguarded(input: RawMessage, ctx: CleaningContext): CleanResult {
     return messageFault(run, 'invalid_envelope', `payload is ${describe(parsed)}, expected a JSON object`);
   }
 
-  const expected = topic.kind === 'telemetry' ? TELEMETRY_SCHEMA : MAINTENANCE_SCHEMA;
+  const expected = SCHEMA_OF_TOPIC[topic.kind];
   const schema = parsed.schema;
   if (typeof schema === 'string' && schema !== expected) {
-    const other = topic.kind === 'telemetry' ? MAINTENANCE_SCHEMA : TELEMETRY_SCHEMA;
+    const known = Object.values(SCHEMA_OF_TOPIC).includes(schema as never);
     return messageFault(
       run,
       'unsupported_schema',
-      schema === other
-        ? `schema "${other}" was sent on a ${topic.kind} topic, which takes "${expected}"`
+      known
+        ? `schema "${schema}" was sent on a ${topic.kind} topic, which takes "${expected}"`
         : `schema ${quote(schema)} is not supported on a ${topic.kind} topic, which takes "${expected}"`,
     );
   }
@@ -233,6 +241,7 @@ function cleanUnguarded(input: RawMessage, ctx: CleaningContext): CleanResult {
     return messageFault(run, 'invalid_envelope', `schema is ${describe(schema)}; expected "${expected}"`);
   }
 
+  if (topic.kind === 'events') return cleanEvents(run, topic, parsed, ctx);
   return topic.kind === 'telemetry'
     ? cleanTelemetry(run, topic, parsed, ctx)
     : cleanMaintenance(run, topic, parsed, ctx);
@@ -657,6 +666,137 @@ function cleanMaintenance(
   return run.result;
 }
 
+/**
+ * A `pdm.event.v1` message: the envelope decides for the whole message; then each event is checked on
+ * its own, so one bad event quarantines that event and the message's other events go on (as samples do).
+ * Events are far rarer than samples, so each is checked with the contract's zod schema.
+ */
+function cleanEvents(
+  run: Run,
+  topic: ParsedTopic,
+  msg: Record<string, unknown>,
+  ctx: CleaningContext,
+): CleanResult {
+  if (!IdSchema.safeParse(msg.assetId).success) {
+    return messageFault(
+      run,
+      'invalid_envelope',
+      `assetId ${show(msg.assetId)} is not 1–128 characters of A–Z a–z 0–9 _ - :`,
+    );
+  }
+  const single = msg.events === undefined;
+  let items: unknown[];
+  if (single) {
+    for (const key in msg) {
+      if (key !== 'schema' && key !== 'assetId' && !EVENT_KEYS.has(key)) {
+        return messageFault(run, 'invalid_envelope', `unexpected field ${quote(key)} in a single-event message`);
+      }
+    }
+    if (msg.ts === undefined && msg.seq === undefined && msg.code === undefined) {
+      return messageFault(
+        run,
+        'invalid_envelope',
+        'an events message needs either an events array or ts, seq, code and severity at the top level',
+      );
+    }
+    const { schema: _schema, assetId: _assetId, ...event } = msg;
+    items = [event];
+  } else {
+    for (const key in msg) {
+      if (!EVENT_BATCH_KEYS.has(key)) {
+        return messageFault(run, 'invalid_envelope', `unexpected field ${quote(key)} in a batch events message`);
+      }
+    }
+    if (!Array.isArray(msg.events)) {
+      return messageFault(run, 'invalid_envelope', `events is ${describe(msg.events)}, expected an array`);
+    }
+    if (msg.events.length > MAX_EVENTS_PER_MESSAGE) {
+      return messageFault(
+        run,
+        'invalid_envelope',
+        `events holds ${msg.events.length} events, over the limit of ${MAX_EVENTS_PER_MESSAGE}`,
+      );
+    }
+    items = msg.events;
+  }
+  const counts = run.result.counts;
+  const tally = counts.events!;
+  tally.received = items.length;
+  const asset = resolveAsset(run, topic, msg.assetId as string, ctx);
+  if (asset === undefined) return run.result;
+  if (items.length === 0) return messageFault(run, 'empty_batch', 'events is empty: the message carries no events');
+
+  const tracker: SeqTracker | undefined = items.length > 1 ? { max: -1, claimed: [], set: undefined } : undefined;
+  const known = asset.model.events ?? {};
+  for (let i = 0; i < items.length; i++) {
+    const raw = items[i];
+    const fault = (reason: ReasonCode, detail: string, seq?: number) => {
+      let text: string | undefined;
+      try {
+        text = JSON.stringify(raw);
+      } catch {
+        text = undefined;
+      }
+      pushRecord(run, reason, text ?? run.text, detail + unserialisableNote(text), seq, i, undefined, 'event');
+    };
+    const parsed = DeviceEventSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const path = issue?.path.join('.') ?? '';
+      const rawTs = isPlainObject(raw) ? raw.ts : undefined;
+      if (path === 'ts' && rawTs !== undefined) fault('invalid_timestamp', timestampProblem(rawTs));
+      else fault('invalid_event', `not a valid event: ${path ? `${path}: ` : ''}${issue?.message ?? 'invalid'}`);
+      continue;
+    }
+    const event = parsed.data;
+    const ts = toEpochMs(event.ts);
+    if (Number.isNaN(ts)) {
+      fault('invalid_timestamp', timestampProblem(event.ts), event.seq);
+      continue;
+    }
+    if (ts > asset.notAfter) {
+      fault('future_timestamp', `ts ${iso(ts)} is ${ts - run.receivedAt} ms after receipt (${iso(run.receivedAt)})`, event.seq);
+      continue;
+    }
+    if (ts < asset.notBefore) {
+      fault('stale_timestamp', `ts ${iso(ts)} is ${run.receivedAt - ts} ms before receipt (${iso(run.receivedAt)})`, event.seq);
+      continue;
+    }
+    if (tracker !== undefined && !claimSeq(tracker, event.seq)) {
+      fault('duplicate_seq', `event seq ${event.seq} appears earlier in the same message`, event.seq);
+      continue;
+    }
+    if (event.component !== undefined && !asset.index.components.has(event.component)) {
+      fault('unknown_component', `component ${quote(event.component)} is not part of model ${asset.model.id}`, event.seq);
+      continue;
+    }
+    const info = asset.info;
+    const clean: { -readonly [K in keyof CleanEvent]: CleanEvent[K] } = {
+      assetId: info.assetId,
+      siteId: info.siteId,
+      modelId: info.modelId,
+      ts,
+      seq: event.seq,
+      code: event.code,
+      severity: event.severity,
+      receivedAt: run.receivedAt,
+      messageId: run.messageId,
+    };
+    // Own-property lookup: a code such as "constructor" must not find Object.prototype's.
+    const catalogComponent = Object.hasOwn(known, event.code) ? known[event.code]?.component : undefined;
+    const component = event.component ?? catalogComponent;
+    if (component !== undefined) clean.component = component;
+    if (event.message !== undefined) clean.message = event.message;
+    run.result.events.push(clean);
+  }
+  tally.clean = run.result.events.length;
+  tally.quarantined = tally.received - tally.clean;
+  const accepted = tally.clean > 0 ? 1 : 0;
+  counts.messages.accepted = accepted;
+  counts.messages.quarantined = 1 - accepted;
+  return run.result;
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Records and counts
 
@@ -673,11 +813,13 @@ function newRun(input: RawMessage, topic: ParsedTopic | undefined): Run {
       kind: topic?.kind ?? 'unknown',
       samples: [],
       maintenance: [],
+      events: [],
       quarantine: [],
       counts: {
         messages: { received: 1, accepted: 0, quarantined: 1 },
         samples: { received: 0, clean: 0, quarantined: 0 },
         readings: { received: 0, clean: 0, quarantined: 0 },
+        ...(topic?.kind === 'events' ? { events: { received: 0, clean: 0, quarantined: 0 } } : {}),
       },
     },
   };
@@ -689,6 +831,11 @@ function messageFault(run: Run, reason: ReasonCode, detail: string): CleanResult
   const counts = result.counts;
   result.samples.length = 0;
   result.maintenance.length = 0;
+  result.events.length = 0;
+  if (counts.events !== undefined) {
+    counts.events.clean = 0;
+    counts.events.quarantined = counts.events.received;
+  }
   counts.samples.clean = 0;
   counts.samples.quarantined = counts.samples.received;
   if (run.carried !== undefined) {
@@ -727,10 +874,11 @@ function pushRecord(
   seq: number | undefined,
   sampleIndex: number | undefined,
   sensor: string | undefined,
+  level: QuarantineRecord['level'] = REASONS[reason],
 ): void {
   const rec: MutableRecord = {
     reason,
-    level: REASONS[reason],
+    level,
     detail,
     messageId: run.messageId,
     topic: run.topic,
@@ -761,6 +909,7 @@ function internalFailure(input: RawMessage, err: unknown): CleanResult {
     kind: 'unknown',
     samples: [],
     maintenance: [],
+    events: [],
     quarantine: [
       {
         reason: 'invalid_envelope',

@@ -18,6 +18,8 @@ export interface Counts {
   messages: MessageTally;
   samples: Tally;
   readings: Tally;
+  /** Device events (`pdm.event.v1`); absent while no events message was counted. */
+  events?: Tally;
 }
 
 /** Counts of a screening pass, which sees samples, not messages. */
@@ -45,8 +47,13 @@ export function addCounts(a: Counts, b: Counts): Counts {
     },
     samples: addTally(a.samples, b.samples),
     readings: addTally(a.readings, b.readings),
+    ...(a.events !== undefined || b.events !== undefined
+      ? { events: addTally(a.events ?? NO_TALLY, b.events ?? NO_TALLY) }
+      : {}),
   };
 }
+
+const NO_TALLY: Readonly<Tally> = Object.freeze({ received: 0, clean: 0, quarantined: 0 });
 
 function addTally(a: Tally, b: Tally): Tally {
   return {

@@ -3,3 +3,4 @@ export * from './clean.ts';
 export * from './counts.ts';
 export * from './reasons.ts';
 export * from './screen.ts';
+export * from './screen-events.ts';

@@ -29,9 +29,16 @@ export const REASONS = {
   non_finite: 'reading',
   out_of_range: 'reading',
   flatline: 'reading',
+  // Event level (`pdm.event.v1`): one device event of a message, the message's other events go on.
+  invalid_event: 'event',
 } as const;
 
 export type ReasonCode = keyof typeof REASONS;
+/**
+ * The sample-level reasons that describe an item of a message (`invalid_timestamp`, `future_timestamp`,
+ * `stale_timestamp`, `duplicate_seq`, `late_sample`, `unknown_component`) also apply to a device event;
+ * such records carry level `event`, so a record's level always says what was dropped.
+ */
 export type QuarantineLevel = (typeof REASONS)[ReasonCode];
 export const REASON_CODES = Object.keys(REASONS) as ReasonCode[];
 

@@ -1,5 +1,5 @@
 /**
- * Device → cloud contracts: `pdm.telemetry.v1` and `pdm.maintenance.v1`.
+ * Device → cloud contracts: `pdm.telemetry.v1`, `pdm.maintenance.v1` and `pdm.event.v1`.
  *
  * One zod definition per contract is the single source of truth: runtime validation uses it, and
  * `schemas/*.schema.json` are generated from it (`pdm schema --write`), so the published JSON Schema
@@ -9,6 +9,7 @@ import { z } from 'zod';
 
 export const TELEMETRY_SCHEMA = 'pdm.telemetry.v1';
 export const MAINTENANCE_SCHEMA = 'pdm.maintenance.v1';
+export const EVENT_SCHEMA = 'pdm.event.v1';
 
 /** AWS IoT Core's payload limit. Larger messages never reach the rule; we enforce it again for local input. */
 export const MAX_MESSAGE_BYTES = 128 * 1024;
@@ -90,12 +91,54 @@ export const MaintenanceMessageSchema = z
   })
   .describe('pdm.maintenance.v1: an inspection, repair or replacement, of one component or the whole asset');
 
+/** Severities of device events, least to most severe. */
+export const EVENT_SEVERITIES = ['info', 'warning', 'error', 'critical'] as const;
+/** Upper bound on events per message: as for samples, it keeps one message's work bounded. */
+export const MAX_EVENTS_PER_MESSAGE = 1000;
+export const MAX_EVENT_MESSAGE_CHARS = 1024;
+
+/**
+ * Event codes as the device's firmware names them (`error1`, `E-1043`, `bearing.overtemp`). Codes the
+ * asset model catalog does not list are valid: they are kept and counted as "other".
+ */
+export const EventCodeSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/, 'must be 1–64 characters of A–Z a–z 0–9 _ . : -, starting with a letter or digit');
+
+export const DeviceEventSchema = z.strictObject({
+  ts: TimestampSchema,
+  seq: SeqSchema.describe('per-asset increasing integer of the event log (its own sequence): dedupe key'),
+  code: EventCodeSchema.describe('error or alarm code'),
+  severity: z.enum(EVENT_SEVERITIES),
+  component: IdSchema.optional().describe('component the event concerns; omitted: the asset or unknown'),
+  message: z.string().max(MAX_EVENT_MESSAGE_CHARS).optional().describe('free text for operators'),
+});
+
+export const BatchEventSchema = z.strictObject({
+  schema: z.literal(EVENT_SCHEMA),
+  assetId: IdSchema,
+  events: z.array(DeviceEventSchema).min(1).max(MAX_EVENTS_PER_MESSAGE),
+});
+
+export const SingleEventSchema = z.strictObject({
+  schema: z.literal(EVENT_SCHEMA),
+  assetId: IdSchema,
+  ...DeviceEventSchema.shape,
+});
+
+export const EventMessageSchema = z
+  .union([BatchEventSchema, SingleEventSchema])
+  .describe('pdm.event.v1: device error/alarm codes, a batch of events or one event at the top level');
+
 export type Sample = z.infer<typeof SampleSchema>;
 export type BatchTelemetry = z.infer<typeof BatchTelemetrySchema>;
 export type SingleTelemetry = z.infer<typeof SingleTelemetrySchema>;
 export type TelemetryMessage = z.infer<typeof TelemetryMessageSchema>;
 export type MaintenanceMessage = z.infer<typeof MaintenanceMessageSchema>;
 export type MaintenanceKind = (typeof MAINTENANCE_KINDS)[number];
+export type DeviceEvent = z.infer<typeof DeviceEventSchema>;
+export type EventMessage = z.infer<typeof EventMessageSchema>;
+export type EventSeverity = (typeof EVENT_SEVERITIES)[number];
 
 /**
  * Lenient forms used by cleaning: the envelope is checked strictly, but a sample's readings are kept
@@ -125,12 +168,13 @@ export function toEpochMs(ts: string | number): number {
   return typeof ts === 'number' ? ts : Date.parse(ts);
 }
 
-/** Both contracts as JSON Schema (draft 2020-12), generated from the zod definitions above. */
+/** The device contracts as JSON Schema (draft 2020-12), generated from the zod definitions above. */
 export function contractJsonSchemas(): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, schema] of [
     [TELEMETRY_SCHEMA, TelemetryMessageSchema],
     [MAINTENANCE_SCHEMA, MaintenanceMessageSchema],
+    [EVENT_SCHEMA, EventMessageSchema],
   ] as const) {
     out[name] = {
       $id: `https://pdm-twin.dev/schemas/${name}.schema.json`,

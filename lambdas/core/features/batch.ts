@@ -7,6 +7,7 @@
  */
 import type { AssetModel } from '../catalog/index.ts';
 import { type FeatureContext, FeatureInputError, writeContext } from './engine.ts';
+import { batchEventCounts, type FeatureEvent } from './events.ts';
 import { bucketIndex, featureLayout } from './layout.ts';
 
 export interface FeatureSample {
@@ -18,6 +19,7 @@ export interface FeatureSample {
  * The feature vector at `now` computed from `samples`, given in arrival order (arrival order only
  * matters for late samples: one older than every bucket retained when it arrives is ignored, exactly
  * as the streaming engine does).
+ * `events` are the device events in arrival order (their counts do not depend on the samples).
  * @throws FeatureInputError on the inputs `updateFeatureState` rejects.
  */
 export function batchFeatureVector(
@@ -25,6 +27,7 @@ export function batchFeatureVector(
   samples: ReadonlyArray<FeatureSample>,
   now: number,
   ctx: FeatureContext,
+  events: ReadonlyArray<FeatureEvent> = [],
 ): Float64Array {
   const layout = featureLayout(model);
   const exact = layout.mode === 'exact';
@@ -92,7 +95,8 @@ export function batchFeatureVector(
       k += 5;
     }
   }
-  writeContext(layout, model, now, ctx, accepted.length, out, k);
+  k = writeContext(layout, model, now, ctx, accepted.length, out, k);
+  out.set(batchEventCounts(model, events, now), k);
   return out;
 }
 

@@ -6,6 +6,14 @@
  */
 import type { AssetModel } from '../catalog/index.ts';
 import {
+  addEventCount,
+  checkEventCountState,
+  createEventCountState,
+  type EventCountState,
+  eventCountStateBytes,
+  writeEventCounts,
+} from './events.ts';
+import {
   bucketIndex,
   type FeatureLayout,
   featureLayout,
@@ -19,7 +27,7 @@ import {
  * Bump when any feature's meaning, order or unit changes, or when the state layout changes. Model
  * manifests record it; a state written by another version is refused rather than misread.
  */
-export const FEATURE_ENGINE_VERSION = 'features-1';
+export const FEATURE_ENGINE_VERSION = 'features-2';
 
 // Per-sensor loops read module-local copies of the layout constants: some loaders (tsx's CommonJS
 // interop, which the benchmark runs under) turn each read of an imported binding into a getter call.
@@ -44,6 +52,8 @@ export interface FeatureState {
   h: number[];
   /** Per ring, the slots back to back; bucket `i` lives in slot `i mod buckets`. */
   r: number[][];
+  /** Device event counts (`events.ts`). */
+  e: EventCountState;
 }
 
 export interface FeatureContext {
@@ -89,6 +99,7 @@ export function createFeatureState(model: AssetModel): FeatureState {
     l: new Array<number>(LAST_SIZE * layout.sensors.length).fill(0),
     h: layout.rings.map(() => 0),
     r: layout.rings.map((ring) => new Array<number>(ring.buckets * layout.slotSize).fill(0)),
+    e: createEventCountState(model),
   };
 }
 
@@ -115,6 +126,15 @@ function checkState(state: FeatureState, layout: FeatureLayout): void {
     ok = Array.isArray(d) && d.length === rings[r]!.buckets * layout.slotSize;
   }
   if (!ok) throw new FeatureStateMismatchError(layout.modelId, 'array sizes do not match the layout');
+}
+
+/** The event-count part of the state; checked where it is read or written. */
+function checkEvents(state: FeatureState, model: AssetModel): void {
+  try {
+    checkEventCountState(state.e, model);
+  } catch (err) {
+    throw new FeatureStateMismatchError(model.id, (err as Error).message);
+  }
 }
 
 function slotOf(index: number, buckets: number): number {
@@ -308,6 +328,19 @@ function addBucket(
   }
 }
 
+/**
+ * Counts one device event of `code` at clock time `t` (see `events.ts`); an event older than every
+ * retained bucket is not counted. Mutates and returns `state`; on error the state is left untouched.
+ * @throws EventFeatureInputError on a non-finite t or a fractional t on a per-cycle layout.
+ * @throws FeatureStateMismatchError when `state` was written for another model or engine version.
+ */
+export function updateFeatureEvents(state: FeatureState, model: AssetModel, t: number, code: string): FeatureState {
+  checkState(state, featureLayout(model));
+  checkEvents(state, model);
+  addEventCount(state.e, model, t, code);
+  return state;
+}
+
 /** Feature names in vector order (the model input order); see docs/features.md. */
 export function featureNames(model: AssetModel): readonly string[] {
   return featureLayout(model).names;
@@ -349,7 +382,9 @@ export function featureVector(
       k += 5;
     }
   }
-  writeContext(layout, model, now, ctx, state.n, v, k);
+  checkEvents(state, model);
+  k = writeContext(layout, model, now, ctx, state.n, v, k);
+  writeEventCounts(state.e, model, now, v, k);
   return v;
 }
 
@@ -541,5 +576,6 @@ export function featureStateBytes(model: AssetModel): number {
     const numbers = ring.buckets * layout.slotSize;
     total += arrayChars(numbers, 0) - 2 + ring.buckets * perSlot;
   }
+  total += ',"e":'.length + eventCountStateBytes(model);
   return total;
 }

@@ -9,8 +9,18 @@ export {
   featureNames,
   featureStateBytes,
   featureVector,
+  updateFeatureEvents,
   updateFeatureState,
 } from './engine.ts';
+export {
+  batchEventCounts,
+  EVENT_BUCKETS_PER_WINDOW,
+  EventFeatureInputError,
+  type EventLayout,
+  EventStateMismatchError,
+  eventLayout,
+  type FeatureEvent,
+} from './events.ts';
 export {
   BUCKETS_PER_WINDOW,
   type FeatureLayout,

@@ -4,7 +4,7 @@
  * re-derives it.
  */
 import type { AssetModel } from '../catalog/index.ts';
-import { featurizedSensors } from '../catalog/index.ts';
+import { eventCodes, featurizedSensors } from '../catalog/index.ts';
 
 export const WINDOW_KEYS = ['short', 'medium', 'long'] as const;
 export type WindowKey = (typeof WINDOW_KEYS)[number];
@@ -148,6 +148,7 @@ function buildLayout(model: AssetModel): FeatureLayout {
   for (const c of components) names.push(`since_maint_${c}_${unit}`);
   names.push(`op_age_${unit}`, 'samples_seen');
   for (const a of attributes) names.push(`attr_${a}`);
+  names.push(...eventCountNames(model, windows));
 
   return {
     modelId: model.id,
@@ -162,6 +163,19 @@ function buildLayout(model: AssetModel): FeatureLayout {
     ageScale: time ? HOUR : 1,
     names: Object.freeze(names),
   };
+}
+
+/** Device event counts (`events.ts`): per known code, then `other` and `total`, per window. */
+function eventCountNames(model: AssetModel, windows: readonly WindowLayout[]): string[] {
+  const codes = eventCodes(model);
+  for (const code of codes) {
+    if (!/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(code) || code === 'other' || code === 'total') {
+      throw new FeatureLayoutError(model.id, `event code "${code}" cannot name a feature (identifiers, not other/total)`);
+    }
+  }
+  const names: string[] = [];
+  for (const code of [...codes, 'other', 'total']) for (const w of windows) names.push(`events_${code}_${w.label}`);
+  return names;
 }
 
 const cache = new WeakMap<AssetModel, FeatureLayout>();

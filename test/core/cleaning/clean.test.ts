@@ -86,6 +86,11 @@ const REASON_CASES: Record<ReasonCode, () => QuarantineRecord[]> = {
     );
     return screenSamples(undefined, samples, CENTRIFUGAL_PUMP).quarantine;
   },
+  invalid_event: () =>
+    clean(
+      { schema: 'pdm.event.v1', assetId: 'pump-1', events: [{ ts: ONE_MINUTE_AGO, seq: 1, code: 'seal_leak', severity: 'fatal' }] },
+      'pdm/site-a/pump-1/events',
+    ).quarantine,
 };
 
 describe('cleanMessage', () => {

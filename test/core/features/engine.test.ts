@@ -41,7 +41,7 @@ describe('featureNames', () => {
     ]);
     expect(pump).toContain('vibration_mean_24h');
     expect(pump).toContain('current_slope_7d');
-    expect(pump.slice(-9)).toEqual([
+    expect(pump.filter((n) => !n.startsWith('events_')).slice(-9)).toEqual([
       'anomaly_prev',
       'since_maint_impeller_h',
       'since_maint_bearing_h',
@@ -56,7 +56,8 @@ describe('featureNames', () => {
     expect(turbofan).not.toContain('T2_last');
     expect(featureNames(INDUSTRIAL_MACHINE)).toContain('volt_std_3h');
     // 14 sensors × (2 + 3 windows × 5) + anomaly + 5 components + age + samples + 1 numeric attribute
-    expect(turbofan).toHaveLength(14 * 17 + 1 + 5 + 2 + 1);
+    // + (3 event codes + other + total) × 3 windows
+    expect(turbofan).toHaveLength(14 * 17 + 1 + 5 + 2 + 1 + 5 * 3);
     expect(new Set(pump).size).toBe(pump.length);
   });
 });

@@ -30,11 +30,12 @@ function cmapss(): Map<number, { t: number; readings: Record<string, number> }[]
 }
 
 describe('feature state size', () => {
-  it('states an upper bound within 16 KB for every shipped model', () => {
-    // The bound counts every double at its longest JSON text (25 characters).
-    expect(featureStateBytes(TURBOFAN)).toBeLessThanOrEqual(16 * 1024);
-    expect(featureStateBytes(CENTRIFUGAL_PUMP)).toBeLessThanOrEqual(16 * 1024);
-    expect(featureStateBytes(INDUSTRIAL_MACHINE)).toBeLessThanOrEqual(16 * 1024);
+  it('states an upper bound within 24 KB for every shipped model', () => {
+    // The bound counts every double at its longest JSON text (25 characters) and every event count at
+    // 16 digits; the event-count rings (at most ~7.5 KB of it) are mostly zeros in practice.
+    expect(featureStateBytes(TURBOFAN)).toBeLessThanOrEqual(24 * 1024);
+    expect(featureStateBytes(CENTRIFUGAL_PUMP)).toBeLessThanOrEqual(24 * 1024);
+    expect(featureStateBytes(INDUSTRIAL_MACHINE)).toBeLessThanOrEqual(24 * 1024);
   });
 
   it('stays within the bound on worst-case-length readings', () => {

@@ -65,7 +65,9 @@ describe('twin: early warning', () => {
     expect(critical).toBeDefined();
     expect(critical!.seq).toBeLessThan(160);
     expect(critical!.topContributors[0]?.sensor).toMatch(/^(temperature|vibration)$/);
-    expect(critical!.estimatedCostAvoidedUsd).toBeGreaterThan(0);
+    // No failure model here: the anomaly score drove it, through the bearing, and no saving is claimed.
+    expect(critical!.driver).toMatchObject({ signal: 'anomaly' });
+    expect(critical!.estimatedCostAvoidedUsd).toBe(0);
     expect(twins.get('pump-001')!.components.bearing!.health.state).toBe('CRITICAL');
     expect(result.alerts.filter((a) => a.assetId === 'pump-002' && a.severity !== 'info')).toEqual([]);
   });
@@ -191,7 +193,7 @@ describe('twin: maintenance', () => {
 });
 
 describe('completeBatch', () => {
-  it('values an alert by the risk that raised it when the model sees a lower failure probability', () => {
+  it('values an alert by the failure probability, not by the anomaly risk that raised it', () => {
     const model = getAssetModel('centrifugal-pump');
     const fleet: FleetAsset[] = [pumpFleet[0]!];
     const ctx = { asset: fleet[0]!, model, baseline: baselineFor(model) };
@@ -205,9 +207,11 @@ describe('completeBatch', () => {
     const done = completeBatch(prepared, quiet, ctx, defaultPolicies(model));
 
     const critical = done.alerts.find((a) => a.scope === 'asset' && a.to === 'CRITICAL')!;
-    // (24 h − 4 h) × $2,000/h × risk, not × 0.001.
-    expect(critical.estimatedCostAvoidedUsd).toBeCloseTo(critical.scores.risk * 20 * 2_000, 0);
+    // The documented formula: p(failure) × (24 h − 4 h) × $2,000/h; risk is not a probability.
+    expect(critical.scores.risk).toBeGreaterThan(0.9);
+    expect(critical.estimatedCostAvoidedUsd).toBeCloseTo(0.001 * 20 * 2_000, 2);
     expect(critical.scores.failureProbability).toBe(0.001);
+    expect(critical.driver?.signal).toBe('anomaly');
   });
 
 

@@ -3,9 +3,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type DeviceMessageIn, type LocalBroker, mayPublish, startBroker } from '../../../local/runtime/broker.ts';
 
 describe('mayPublish', () => {
-  it('allows a device only its own telemetry and maintenance topics at its own site', () => {
+  it('allows a device only its own telemetry, maintenance and events topics at its own site', () => {
     expect(mayPublish('pdm/site-a/pump-001/telemetry', 'pump-001', 'site-a')).toBe(true);
     expect(mayPublish('pdm/site-a/pump-001/maintenance', 'pump-001', 'site-a')).toBe(true);
+    expect(mayPublish('pdm/site-a/pump-001/events', 'pump-001', 'site-a')).toBe(true);
+    expect(mayPublish('pdm/site-a/pump-002/events', 'pump-001', 'site-a')).toBe(false);
     expect(mayPublish('pdm/site-a/pump-002/telemetry', 'pump-001', 'site-a')).toBe(false);
     expect(mayPublish('pdm/site-b/pump-001/telemetry', 'pump-001', 'site-a')).toBe(false);
     expect(mayPublish('pdm/site-a/pump-001/commands', 'pump-001', 'site-a')).toBe(false);

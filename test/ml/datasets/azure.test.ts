@@ -1,10 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { INDUSTRIAL_MACHINE } from '../../../lambdas/core/catalog/models.ts';
+import { replayFeatures } from '../../../ml/features/replay.ts';
 import {
+  AZURE_ERRORS,
   AzureParseError,
   type AzureData,
+  errorCounts,
   HOUR_MS,
   labelWithin,
+  loadAzure,
+  machineAsset,
   machineEvents,
   parseAzureTime,
   parseFailures,
@@ -122,6 +128,58 @@ describe('machineEvents', () => {
       'm:comp3',
       's3',
     ]);
-    expect(ev.every((e) => e.kind === 'sample' || e.action === 'replacement')).toBe(true);
+    expect(ev.every((e) => e.kind !== 'maintenance' || e.action === 'replacement')).toBe(true);
+  });
+
+  it('puts the errors of an hour before its sample, numbers them over the whole log and maps their component', () => {
+    // Arrange
+    const withErrors: AzureData = {
+      ...data,
+      errors: [
+        { machineId: 7, ts: H('2015-01-02 03:00:00'), what: 'error4' },
+        { machineId: 7, ts: H('2015-01-02 03:00:00'), what: 'error1' },
+        { machineId: 8, ts: H('2015-01-02 03:00:00'), what: 'error2' },
+        { machineId: 7, ts: H('2014-12-01 00:00:00'), what: 'error5' },
+        { machineId: 7, ts: H('2015-01-09 00:00:00'), what: 'error3' },
+      ],
+    };
+    // Act
+    const ev = machineEvents(withErrors, 7);
+    // Assert: the December error is older than the longest window before the first hour, the
+    // January 9 one is after the last hour; seqs count the machine's whole log in time order.
+    expect(
+      ev.map((e) => (e.kind === 'sample' ? `s${e.seq}` : e.kind === 'event' ? `e${e.seq}:${e.code}>${e.component}` : `m:${e.component}`)),
+    ).toEqual(['m:comp1', 's1', 'e2:error1>comp1', 'e3:error4>comp3', 's2', 'm:comp2', 'm:comp3', 's3']);
+  });
+});
+
+describe('Azure errors through the product features', () => {
+  it('count each error code over exactly the last 24 hours, as the Modelling Guide does, on real data', () => {
+    // Arrange
+    const all = loadAzure('../shared/data/azure_pdm');
+    const machines = [1, 2, 3];
+    for (const id of machines) {
+      const asset = machineAsset(all.machines.find((m) => m.machineId === id), id);
+      // Act
+      const { rows, names, eventsQuarantined } = replayFeatures(INDUSTRIAL_MACHINE, asset, machineEvents(all, id));
+      const times = rows.map((r) => r.t);
+      const reference = errorCounts(
+        times,
+        all.errors.filter((e) => e.machineId === id),
+        24 * HOUR_MS,
+      );
+      // Assert
+      expect(eventsQuarantined).toBe(0);
+      let seen = 0;
+      AZURE_ERRORS.forEach((code, k) => {
+        const col = names.indexOf(`events_${code}_24h`);
+        expect(col, code).toBeGreaterThan(0);
+        rows.forEach((row, i) => {
+          expect(row.vector[col], `${code} machine ${id} row ${i}`).toBe(reference[k]![i]);
+          seen += row.vector[col]!;
+        });
+      });
+      expect(seen).toBeGreaterThan(0);
+    }
   });
 });
