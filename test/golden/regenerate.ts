@@ -4,7 +4,8 @@
  * `npm test` reads them with no Python; `npm run test:parity` checks the same things live.
  *
  * Run it after an intended change to the trainer's output, or to the reference scripts, then commit the
- * folder. Every step is seeded, so an unchanged tree regenerates the same bytes.
+ * folder. Every step is seeded and fit times are left out, so an unchanged tree should regenerate the same
+ * bytes (two runs of the evaluator step wrote identical files).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
