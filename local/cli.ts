@@ -2,7 +2,7 @@
  * `pdm local` (= `npm start`) and `pdm ingest`: the embedded local runtime from the command line.
  * `bin/pdm.ts` calls {@link register}; everything here is option parsing and printing.
  */
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
@@ -292,6 +292,8 @@ export function register(program: Command): void {
     .option('--data-dir <dir>', 'persist state here')
     .option('--json', 'print one JSON object')
     .action(async (opts: { file: string; assets: number; seed: number; dataDir?: string; json?: boolean }) => {
+      // A missing or unreadable file is reported before the runtime starts (pdm's handler names it).
+      closeSync(openSync(opts.file, 'r'));
       const summary = await ingestFile({
         file: opts.file,
         assets: opts.assets,
