@@ -29,7 +29,7 @@ export function trainerParity(
       ref = await reference(cases);
       // The figures docs/trainer.md quotes.
       console.info(`golden metrics (test rows): ${JSON.stringify(ref.results)}`);
-    }, scaled(240_000));
+    }, scaled(600_000));
 
     it('has xgboost’s side of every case', () => {
       expect(Object.keys(ref.results).sort()).toEqual(cases.map((c) => c.name).sort());
