@@ -1,9 +1,10 @@
 /**
  * `pdm`: the project's command line. Entry point only: parses options and calls into the modules.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import { errorLine, exitCodeOf } from './cli-errors.ts';
 import { contractJsonSchemas } from '../lambdas/core/contract/telemetry.ts';
 import { register as registerSimulate } from '../devices/cli.ts';
 import { register as registerCost } from '../lib/cost/cli.ts';
@@ -12,9 +13,30 @@ import { register as registerLoad } from '../local/load/cli.ts';
 import { register as registerReplay } from '../local/replay/cli.ts';
 import { registerModelCommands } from '../ml/cli/index.ts';
 
-const program = new Command('pdm').description(
-  'Predictive-maintenance digital twin: local runtime and tools',
-);
+const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { version: string };
+
+const program = new Command('pdm')
+  .description('Predictive-maintenance digital twin: local runtime and tools')
+  .version(version, '-V, --version', 'print the version of pdm-twin')
+  .option('--debug', 'print the stack trace of an error (also PDM_DEBUG=1)');
+
+/** The command being run, for the error line ("evaluate ai4i"). */
+let running = '';
+program.hook('preAction', (_root, action) => {
+  const names: string[] = [];
+  for (let c: Command | null = action; c && c !== program; c = c.parent) names.unshift(c.name());
+  running = names.join(' ');
+});
+
+/** Any error a command lets through ends here: one line, a non-zero exit, the stack only on request. */
+function fail(e: unknown): never {
+  const debug = program.opts().debug === true || process.argv.includes('--debug') || process.env.PDM_DEBUG === '1';
+  process.stderr.write(`${errorLine(e, running)}\n`);
+  if (debug && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+  process.exit(exitCodeOf(e));
+}
+process.on('uncaughtException', fail);
+process.on('unhandledRejection', fail);
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -78,4 +100,8 @@ registerCost(program);
 registerReplay(program);
 registerLoad(program);
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  fail(e);
+}

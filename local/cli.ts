@@ -2,12 +2,12 @@
  * `pdm local` (= `npm start`) and `pdm ingest`: the embedded local runtime from the command line.
  * `bin/pdm.ts` calls {@link register}; everything here is option parsing and printing.
  */
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import cliProgress from 'cli-progress';
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { TwinHealthChangedDetail } from '../lambdas/core/alerts/policy.ts';
 import type { DashboardSource } from './dashboard/source.ts';
 import { type LocalRuntime, type RunSummary, startLocalRuntime } from './runtime/runtime.ts';
@@ -276,10 +276,9 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON summary at the end instead of the live log')
     .option('--fault-rate <p>', 'share of damaged device messages', probability, 0.02)
     .option('--seed <n>', 'fleet and simulation seed', positiveInt, 1)
-    .option('--scoring <mode>', 'in-lambda, or endpoint (a local SageMaker-protocol server)', (v) => {
-      if (v !== 'in-lambda' && v !== 'endpoint') throw new InvalidArgumentError('expected in-lambda or endpoint');
-      return v;
-    }, 'in-lambda')
+    .addOption(
+      new Option('--scoring <mode>', 'in-lambda, or endpoint (a local SageMaker-protocol server)').choices(['in-lambda', 'endpoint']).default('in-lambda'),
+    )
     .option('--alerts-jsonl <file>', 'append every SNS delivery (critical/warning topics, transitions log) as JSON lines')
     .option('--webhook <url>', 'POST each SNS delivery here (SNS HTTP notification format)')
     .action((opts: LocalOpts) => runLocal(opts));
@@ -293,6 +292,8 @@ export function register(program: Command): void {
     .option('--data-dir <dir>', 'persist state here')
     .option('--json', 'print one JSON object')
     .action(async (opts: { file: string; assets: number; seed: number; dataDir?: string; json?: boolean }) => {
+      // A missing or unreadable file is reported before the runtime starts (pdm's handler names it).
+      closeSync(openSync(opts.file, 'r'));
       const summary = await ingestFile({
         file: opts.file,
         assets: opts.assets,

@@ -1,5 +1,5 @@
 /** `pdm cost`: the monthly bill of the deployed stack for a fleet (docs/cost.md). */
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type CostInputs, type CostResult, estimateCost } from './model.ts';
 
 function positive(value: string): number {
@@ -74,9 +74,9 @@ export function register(program: Command): void {
     .requiredOption('--assets <n>', 'assets (devices)', positiveInt)
     .requiredOption('--interval <s>', 'seconds between samples of one asset', positive)
     .option('--samples-per-message <k>', 'samples a device batches into one message', positiveInt, 1)
-    .option('--stream-mode <mode>', 'on-demand | provisioned', 'on-demand')
+    .addOption(new Option('--stream-mode <mode>', 'Kinesis capacity mode').choices(['on-demand', 'provisioned']).default('on-demand'))
     .option('--shards <n>', 'shards per stream (provisioned)', positiveInt)
-    .option('--scoring <mode>', 'endpoint | in-lambda', 'endpoint')
+    .addOption(new Option('--scoring <mode>', 'where the model runs').choices(['endpoint', 'in-lambda']).default('endpoint'))
     .option('--timestream', 'Timestream enabled')
     .option('--batch-size <n>', 'records per clean-function batch (default: the stack default)', positiveInt)
     .option('--batching-window <s>', 'clean-function batching window in seconds, 0–300 (default: the stack default)', Number)
@@ -87,8 +87,6 @@ export function register(program: Command): void {
     .option('--sweep', 'price one lever at a time next to this configuration (samples per message, twin writes, windows, scoring, streams)')
     .option('--json', 'print one JSON object')
     .action((opts) => {
-      if (opts.streamMode !== 'on-demand' && opts.streamMode !== 'provisioned') throw new InvalidArgumentError(`--stream-mode must be on-demand or provisioned, got ${opts.streamMode}`);
-      if (opts.scoring !== 'endpoint' && opts.scoring !== 'in-lambda') throw new InvalidArgumentError(`--scoring must be endpoint or in-lambda, got ${opts.scoring}`);
       const inputs: CostInputs = {
         assets: opts.assets,
         intervalSeconds: opts.interval,

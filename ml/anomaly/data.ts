@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parseFailures, parseTelemetry } from '../datasets/azure.ts';
 import { CMAPSS_VALUE_COLUMNS, readCmapss } from '../datasets/cmapss.ts';
 
-/** `/work/shared/data` relative to the project root, as the tests expect. */
+/** `../shared/data` relative to the project root, as the tests expect. */
 export const DATA_DIR = fileURLToPath(new URL('../../../shared/data/', import.meta.url));
 export const AZURE_TELEMETRY = `${DATA_DIR}azure_pdm/PdM_telemetry_machines001-020_2015-01-01_to_2015-04-01.csv`;
 export const AZURE_FAILURES = `${DATA_DIR}azure_pdm/PdM_failures.csv`;

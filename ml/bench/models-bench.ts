@@ -100,7 +100,7 @@ export interface BenchOptions {
   readonly quick?: boolean;
   /** @default '../shared/data' (relative to the project root, the working directory) */
   readonly dataDir?: string;
-  /** @default '/usr/bin/python3' */
+  /** @default $PDM_PYTHON, else '/usr/bin/python3' */
   readonly python?: string;
   readonly log?: (line: string) => void;
 }
@@ -363,7 +363,7 @@ export function runModelsBench(opts: BenchOptions = {}): BenchResult {
     };
     writeFileSync(join(dir, 'cases.json'), JSON.stringify(spec));
     log('xgboost and scikit-learn (Python, one thread)…');
-    const python = opts.python ?? '/usr/bin/python3';
+    const python = opts.python ?? (process.env.PDM_PYTHON || '/usr/bin/python3');
     const r = spawnSync(python, [PY_SCRIPT, dir], {
       encoding: 'utf8',
       env: { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' },

@@ -1,5 +1,5 @@
 /**
- * The artifact gate (see /work/shared/notes/xgboost-model-format.md §6), run on every model before it
+ * The artifact gate (see ../shared/notes/xgboost-model-format.md §6), run on every model before it
  * enters a bundle: the evaluator's loader refuses legacy binary, categorical, multi-output and
  * best-iteration-truncated models with named errors; the gate adds the one rewrite that keeps a file
  * safe for an older serving image: a one-element `base_score` array (xgboost ≥ 3.1) becomes the scalar

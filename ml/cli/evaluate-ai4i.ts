@@ -4,6 +4,7 @@ import { InvalidArgumentError } from 'commander';
 import { AI4I_DEFAULT_FILE, evaluateAi4i, formatAi4iReport } from '../evaluate/ai4i.ts';
 import { ai4iReport } from '../report/builders.ts';
 import { writeReport } from '../report/render.ts';
+import { progressBar } from './progress.ts';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -33,14 +34,22 @@ export function register(evaluate: Command): void {
         json?: boolean;
         report?: string;
       }) => {
-        const { testPredictions, ...result } = evaluateAi4i({
-          file: opts.file,
-          seed: opts.seed,
-          seeds: opts.seeds,
-          derived: opts.derived,
-          xgboost: opts.xgboost,
-          keepTestScores: opts.report !== undefined,
-        });
+        const progress = progressBar({ label: 'evaluate ai4i', total: opts.seeds + (opts.xgboost ? 1 : 0), json: opts.json === true });
+        let evaluated;
+        try {
+          evaluated = evaluateAi4i({
+            file: opts.file,
+            seed: opts.seed,
+            seeds: opts.seeds,
+            derived: opts.derived,
+            xgboost: opts.xgboost,
+            keepTestScores: opts.report !== undefined,
+            onProgress: (done, _total, step) => progress.update(done, step),
+          });
+        } finally {
+          progress.stop();
+        }
+        const { testPredictions, ...result } = evaluated;
         if (opts.report && testPredictions) {
           const series = [{ name: 'ours', scores: testPredictions.ours, labels: testPredictions.labels }];
           const files = writeReport(opts.report, ai4iReport({ ...result, series }));

@@ -6,6 +6,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { evaluateCmapss } from '../evaluate/cmapss.ts';
 import { cmapssReport } from '../report/builders.ts';
 import { writeReport } from '../report/render.ts';
+import { progressBar } from './progress.ts';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -31,14 +32,27 @@ export function register(evaluate: Command): void {
       const out = (line: string): void => {
         process.stdout.write(`${line}\n`);
       };
-      const result = evaluateCmapss({
-        train: opts.train,
-        test: opts.test,
-        rul: opts.rul,
-        seeds: opts.seeds,
-        json: opts.json === true,
-        log: (line) => process.stderr.write(`${line}\n`),
-      });
+      // evaluateCmapss sends exactly one log line per finished seed.
+      const progress = progressBar({ label: 'evaluate cmapss', total: opts.seeds, json: opts.json === true, out: process.stderr });
+      let done = 0;
+      progress.update(0, 'seed 1');
+      let result;
+      try {
+        result = evaluateCmapss({
+          train: opts.train,
+          test: opts.test,
+          rul: opts.rul,
+          seeds: opts.seeds,
+          json: opts.json === true,
+          log: (line) => {
+            done += 1;
+            progress.log(line);
+            progress.update(done, done < opts.seeds ? `seed ${done + 1}` : '');
+          },
+        });
+      } finally {
+        progress.stop();
+      }
       if (opts.report) {
         const predictions = result.predictions.map((p) => ({ unit: p.unit, true: p.trueCapped, pred: p.pred }));
         const files = writeReport(opts.report, cmapssReport({ rmse: result.rmse, nasaScore: result.nasaScore, predictions }));

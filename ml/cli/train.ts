@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { readBundle } from '../bundle/read.ts';
 import { writeBundle } from '../bundle/write.ts';
-import { trainAll } from '../train/index.ts';
+import { trainAll, TRAINERS } from '../train/index.ts';
+import { progressBar } from './progress.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -23,15 +24,19 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed of simulation, splits and samplers', seedArg, 1)
     .option('--only <modelId...>', 'train only these asset models; the others are kept from the existing bundle')
     .action((opts: { dataDir: string; out: string; seed: number; only?: string[] }) => {
-      const log = (line: string) => process.stdout.write(`${line}\n`);
+      const total = opts.only ? TRAINERS.filter((t) => opts.only!.includes(t.modelId)).length : TRAINERS.length;
+      const progress = progressBar({ label: 'train', total });
+      const log = (line: string) => progress.log(line);
       const out = resolve(opts.out);
       try {
         const sets = trainAll({
           dataDir: resolve(opts.dataDir),
           seed: opts.seed,
           log,
+          onProgress: (done, _total, modelId) => progress.update(done, modelId ?? ''),
           ...(opts.only ? { only: opts.only } : {}),
         });
+        progress.stop();
         const manifest = writeBundle(out, sets, { merge: opts.only !== undefined });
         // Read back through the serving path: the bundle that was written must load and verify.
         readBundle(out);
@@ -45,6 +50,7 @@ export function register(program: Command): void {
           }
         }
       } catch (e) {
+        progress.stop();
         const err = e as Error;
         program.error(`pdm train: ${err.name}: ${err.message}`, { exitCode: 2 });
       }

@@ -63,11 +63,13 @@ export interface Ai4iOptions {
   readonly seed?: number;
   /** Split seeds averaged for mean ± sd: seed, seed+1, …. @default 1 */
   readonly seeds?: number;
+  /** Called before each split seed runs, then before the baseline, with finished/total steps. */
+  readonly onProgress?: (done: number, total: number, step: string) => void;
   /** Add ΔT, power and wear × torque. @default true */
   readonly derived?: boolean;
   /** Run the xgboost baseline on the same rows. @default true */
   readonly xgboost?: boolean;
-  /** Interpreter that has python3-xgboost and python3-sklearn. @default '/usr/bin/python3' */
+  /** Interpreter that has python3-xgboost and python3-sklearn. @default $PDM_PYTHON, else '/usr/bin/python3' */
   readonly python?: string;
   /** Keep the headline split's test labels and our scores in the result (for PR/ROC plots). @default false */
   readonly keepTestScores?: boolean;
@@ -230,7 +232,7 @@ interface BaselineCase {
 
 const APT_HINT =
   'install the Debian packages (sudo apt-get install -y python3-xgboost python3-sklearn) and run them with ' +
-  '/usr/bin/python3, or set PDM_SKIP_GOLDEN=1 / pass --no-xgboost to skip the baseline';
+  '/usr/bin/python3 (or point PDM_PYTHON at an interpreter that has them), or pass --no-xgboost to skip the baseline';
 
 /** Writes every seed's exact rows to CSV and runs the Python baseline once for all of them. */
 function runBaseline(
@@ -301,9 +303,14 @@ export function evaluateAi4i(opts: Ai4iOptions = {}): Ai4iResult {
   const data = loadAi4i(file);
   const { names, x, y } = ai4iDesign(data.rows, derived);
   const seeds = Array.from({ length: nSeeds }, (_, i) => seed + i);
-  const runs = seeds.map((s) => runSeed(x, y, names, s));
+  const total = seeds.length + (opts.xgboost === false ? 0 : 1);
+  const runs = seeds.map((s, i) => {
+    opts.onProgress?.(i, total, `seed ${s}`);
+    return runSeed(x, y, names, s);
+  });
+  if (opts.xgboost !== false) opts.onProgress?.(seeds.length, total, 'xgboost baseline');
   const baseline =
-    opts.xgboost === false ? null : runBaseline(runs, x, y, names, opts.python ?? '/usr/bin/python3');
+    opts.xgboost === false ? null : runBaseline(runs, x, y, names, opts.python ?? (process.env.PDM_PYTHON || '/usr/bin/python3'));
   const perSeed: Ai4iSeedResult[] = runs.map((r, i) => {
     const b = baseline?.cases[i];
     return {

@@ -19,6 +19,8 @@ export interface TrainAllOptions {
   readonly only?: readonly string[];
   /** Progress lines. @default none */
   readonly log?: (line: string) => void;
+  /** Called before each selected trainer runs and once at the end, with finished/total counts. */
+  readonly onProgress?: (done: number, total: number, modelId: string | null) => void;
 }
 
 interface TrainerContext {
@@ -52,12 +54,14 @@ export function trainAll(opts: TrainAllOptions): AssetModelPredictors[] {
   }
   const ctx: TrainerContext = { dataDir: opts.dataDir, seed: opts.seed ?? 1, log };
   const out: AssetModelPredictors[] = [];
-  for (const t of TRAINERS) {
-    if (opts.only && opts.only.length > 0 && !opts.only.includes(t.modelId)) continue;
+  const selected = TRAINERS.filter((t) => !opts.only || opts.only.length === 0 || opts.only.includes(t.modelId));
+  for (const t of selected) {
+    opts.onProgress?.(out.length, selected.length, t.modelId);
     const started = performance.now();
     log(`training ${t.modelId}…`);
     out.push(t.train(ctx));
     log(`${t.modelId}: done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   }
+  opts.onProgress?.(out.length, selected.length, null);
   return out;
 }

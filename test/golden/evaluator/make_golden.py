@@ -1,6 +1,9 @@
 """Write golden artefacts for the TypeScript evaluator parity test.
 
-Usage: /usr/bin/python3 make_golden.py OUT_DIR
+Usage: /usr/bin/python3 make_golden.py OUT_DIR [--small]
+
+--small writes the reduced set committed under test/golden/fixtures/evaluator (fewer rows and trees, the
+same cases), which `npm test` reads without Python; `npm run golden` regenerates it.
 
 For each case it writes OUT_DIR/<case>.json (and .ubj), and the reference outputs of libxgboost as raw
 little-endian float32: <case>.margin.f32, <case>.pred.f32, <case>.contribs.f32 (first N_SHAP rows,
@@ -16,10 +19,15 @@ import xgboost as xgb
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from golden_common import N_FEATURES, labels, make_dataset, train  # noqa: E402
 
-N_TRAIN = 20000
-N_TEST = 10000
-N_SHAP = 1000
 SEED = 20240611
+# name, objective, rounds, base_score, shap rows (the live parity run; --small divides rows and trees).
+CASES = [
+    ("logistic", "binary:logistic", 300, None, 1000),
+    ("squarederror", "reg:squarederror", 200, None, 300),
+    ("poisson", "count:poisson", 200, None, 300),
+    ("cox", "survival:cox", 100, None, 0),
+    ("logistic_bs03", "binary:logistic", 100, 0.3, 300),
+]
 
 
 def write_f32(path, arr):
@@ -39,21 +47,17 @@ def reference(bst, X, dtest, out, name, n_shap):
 
 def main():
     out = sys.argv[1]
+    small = "--small" in sys.argv[2:]
+    # The committed set stays small enough to keep in git: 2,000 test rows and a fifth of the trees.
+    n_train, n_test, shrink = (5000, 2000, 5) if small else (20000, 10000, 1)
     os.makedirs(out, exist_ok=True)
-    X_train, f_train = make_dataset(N_TRAIN, SEED)
-    X_test, _ = make_dataset(N_TEST, SEED + 100)
+    X_train, f_train = make_dataset(n_train, SEED)
+    X_test, _ = make_dataset(n_test, SEED + 100)
     write_f32(os.path.join(out, "X.f32"), X_test)
     dtest = xgb.DMatrix(X_test, missing=np.nan)
-    cases = [
-        # name, objective, rounds, base_score, shap rows
-        ("logistic", "binary:logistic", 300, None, N_SHAP),
-        ("squarederror", "reg:squarederror", 200, None, 300),
-        ("poisson", "count:poisson", 200, None, 300),
-        ("cox", "survival:cox", 100, None, 0),
-        ("logistic_bs03", "binary:logistic", 100, 0.3, 300),
-    ]
-    manifest = {"xgboost": xgb.__version__, "nRows": N_TEST, "nFeatures": N_FEATURES, "cases": []}
-    for name, objective, rounds, base_score, n_shap in cases:
+    manifest = {"xgboost": xgb.__version__, "nRows": n_test, "nFeatures": N_FEATURES, "cases": []}
+    for name, objective, full_rounds, base_score, full_shap in CASES:
+        rounds, n_shap = full_rounds // shrink, full_shap // shrink
         bst = train(objective, X_train, labels(objective, f_train, SEED), rounds, base_score)
         bst.save_model(os.path.join(out, name + ".json"))
         bst.save_model(os.path.join(out, name + ".ubj"))
@@ -76,6 +80,9 @@ def main():
     bst = xgb.Booster()
     bst.load_model(os.path.join(out, "logistic_bs_scalar.json"))
     reference(bst, X_test, dtest, out, "logistic_bs_scalar", 0)
+    if small:
+        # The test reads the array form and the scalar form's margins; the scalar model is only the means.
+        os.remove(os.path.join(out, "logistic_bs_scalar.json"))
 
     with open(os.path.join(out, "manifest.json"), "w") as fh:
         json.dump(manifest, fh, indent=2)

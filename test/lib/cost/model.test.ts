@@ -4,6 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { register } from '../../../lib/cost/cli.ts';
 import { CostInputError, estimateCost, loadPrices, WORKLOAD } from '../../../lib/cost/model.ts';
 import { measureWorkload } from './measure-workload.ts';
+import { scaled } from '../../support/env.ts';
 
 const pump = { 'centrifugal-pump': 1 } as const;
 const MONTH_S = 730 * 3600;
@@ -115,7 +116,7 @@ describe('prices.json', () => {
 });
 
 describe('WORKLOAD', () => {
-  it('matches the simulator: message sizes within 3% and the twin no larger than the constant', { timeout: 30_000 }, () => {
+  it('matches the simulator: message sizes within 3% and the twin no larger than the constant', { timeout: scaled(30_000) }, () => {
     const measured = measureWorkload({ intervalMs: 60_000, ticks: 800, ks: [1, 10] });
     for (const m of measured) {
       const w = WORKLOAD.models[m.modelId as keyof typeof WORKLOAD.models];

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -9,12 +9,12 @@ import { MemoryDashboardSource } from '../../../local/dashboard/memory-source.ts
 import type { DashboardHandle } from '../../../local/dashboard/server.ts';
 import type { WhatIfResult } from '../../../local/dashboard/source.ts';
 import { startDashboard } from '../../../local/dashboard/server.ts';
+import { findChromium } from '../../support/chromium.ts';
+import { scaled } from '../../support/env.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = process.env.PDM_SKIP_BROWSER === '1';
 const SCREENSHOT = join(import.meta.dirname, '..', '..', '..', 'test-results', 'dashboard.png');
 
-describe.skipIf(skip)('dashboard page (headless Chromium)', () => {
+describe('dashboard page (headless Chromium)', () => {
   let source: MemoryDashboardSource;
   let server: DashboardHandle;
   let browser: BrowserContext;
@@ -23,9 +23,8 @@ describe.skipIf(skip)('dashboard page (headless Chromium)', () => {
   let alertedAsset: string;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (or set PDM_SKIP_BROWSER=1 to skip)`);
-    }
+    // Debian's chromium (or PDM_CHROMIUM) when installed, else the build npm installed: never skipped.
+    const browserBinary = await findChromium();
     // Arrange: a small fleet, half degrading fast, stepped until the failure model itself raises an
     // asset alert (p(failure) ≥ 0.5), so the detail and what-if views have a real trend to show.
     // pump-007's bearing wears slowly (onset at tick 30, failure at 260): CRITICAL, not yet failed, when
@@ -52,7 +51,8 @@ describe.skipIf(skip)('dashboard page (headless Chromium)', () => {
     userDir = mkdtempSync(join(tmpdir(), 'pdm-chromium-'));
     // A fresh profile per run: nothing cached or remembered from another run.
     browser = await chromium.launchPersistentContext(userDir, {
-      executablePath: CHROMIUM,
+      executablePath: browserBinary.executablePath,
+      env: { ...process.env, ...browserBinary.env },
       args: [
         '--headless',
         '--no-sandbox',
@@ -72,7 +72,7 @@ describe.skipIf(skip)('dashboard page (headless Chromium)', () => {
       if (m.type() === 'error') errors.push(m.text());
     });
     await page.goto(server.url);
-    await page.waitForSelector('body[data-ready="true"]', { timeout: 10_000 });
+    await page.waitForSelector('body[data-ready="true"]', { timeout: scaled(10_000) });
     expect(errors).toEqual([]);
   });
 
@@ -139,7 +139,7 @@ describe.skipIf(skip)('dashboard page (headless Chromium)', () => {
       expect(await page.locator('#whatif-status').textContent()).toMatch(/no basis/);
     } else {
       // `attached`, not visible: a flat projection is a legitimate result and has a zero-height box.
-      await page.waitForSelector('#whatif-chart svg path.series', { state: 'attached', timeout: 10_000 });
+      await page.waitForSelector('#whatif-chart svg path.series', { state: 'attached', timeout: scaled(10_000) });
       expect(await page.locator('#whatif-chart svg path.series').count()).toBeGreaterThanOrEqual(2); // risk, p(failure)
     }
     return r;
@@ -184,7 +184,7 @@ describe.skipIf(skip)('dashboard page (headless Chromium)', () => {
     const cell = page.locator(`#fleet-table tbody tr[data-asset-id="${alertedAsset}"] td.last-sample`);
     const before = await cell.textContent();
     source.step(3);
-    await expect.poll(() => cell.textContent(), { timeout: 5_000 }).not.toBe(before);
+    await expect.poll(() => cell.textContent(), { timeout: scaled(5_000) }).not.toBe(before);
     mkdirSync(join(SCREENSHOT, '..'), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
   });

@@ -44,7 +44,7 @@ const event = {
 const d = (detail: Record<string, unknown>): EventPattern => ({ detail });
 
 // [behaviour, pattern, expected]: expectations follow the EventBridge rules listed in
-// /work/shared/notes/local-stand-ins.md ("EventBridge pattern matching").
+// ../shared/notes/local-stand-ins.md ("EventBridge pattern matching").
 const cases: [string, EventPattern, boolean][] = [
   // structure and envelope
   ['matches an exact source', { source: ['pdm.twin'] }, true],

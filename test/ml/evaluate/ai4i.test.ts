@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { AI4I_LEAKING_COLUMNS, loadAi4i } from '../../../ml/datasets/ai4i.ts';
 import {
@@ -7,9 +6,9 @@ import {
   stratifiedSplit,
   XgboostUnavailableError,
 } from '../../../ml/evaluate/ai4i.ts';
+import { scaled } from '../../support/env.ts';
 
 const FILE = '../shared/data/ai4i2020/ai4i2020.csv';
-const skipGolden = process.env.PDM_SKIP_GOLDEN === '1';
 
 describe('stratifiedSplit', () => {
   it('puts every row in exactly one part and keeps the class ratio', () => {
@@ -43,9 +42,10 @@ describe('evaluateAi4i', () => {
     ]);
   });
 
-  it('reaches the published leakage-free range and matches xgboost on the same rows', () => {
-    expect(existsSync('/usr/bin/python3') || skipGolden).toBe(true);
-    const r = evaluateAi4i({ file: FILE, seed: 1, seeds: 1, xgboost: !skipGolden });
+  it('reaches the published leakage-free range', () => {
+    // The comparison with xgboost and scikit-learn on the same rows is test/parity/ai4i.test.ts.
+    const r = evaluateAi4i({ file: FILE, seed: 1, seeds: 1, xgboost: false });
+
     expect(r.rows).toBe(10_000);
     expect(r.positives).toBe(339);
     // Measured 0.940 on seed 1; the margin covers trainer changes that do not change quality.
@@ -53,21 +53,12 @@ describe('evaluateAi4i', () => {
     // The data README's realistic band for a leakage-free model: ROC-AUC 0.97–0.99, F1 ≈ 0.85–0.90.
     expect(r.rocAuc).toBeGreaterThanOrEqual(0.97);
     expect(r.f1).toBeGreaterThanOrEqual(0.75);
-    if (skipGolden) return;
-    const b = r.xgboost;
-    if (!b) throw new Error('xgboost baseline missing');
-    expect(r.prAuc).toBeGreaterThanOrEqual(b.prAuc - 0.01);
-    // sklearn recomputes our metrics from our predictions: checks the TS metric code independently.
-    const check = r.perSeed[0]!.oursBySklearn!;
-    expect(r.prAuc).toBeCloseTo(check.prAuc, 9);
-    expect(r.rocAuc).toBeCloseTo(check.rocAuc, 9);
-    // xgboost loading our JSON scores the test rows as our evaluator does.
-    expect(r.perSeed[0]!.maxScoringDiff!).toBeLessThan(1e-6);
-  }, 60_000);
+    expect(r.xgboost).toBeFalsy();
+  });
 
   it('fails with an apt hint when the baseline interpreter lacks xgboost', () => {
     const run = () => evaluateAi4i({ file: FILE, python: '/nonexistent/python3' });
     expect(run).toThrow(XgboostUnavailableError);
     expect(run).toThrow(/apt-get install -y python3-xgboost/);
-  }, 30_000);
+  }, scaled(30_000));
 });

@@ -3,6 +3,7 @@ import { INDUSTRIAL_MACHINE } from '../../../lambdas/core/catalog/models.ts';
 import { loadAzure, machineAsset, machineEvents } from '../../../ml/datasets/azure.ts';
 import { evaluateAzure } from '../../../ml/evaluate/azure.ts';
 import { replayFeatures } from '../../../ml/features/replay.ts';
+import { scaled } from '../../support/env.ts';
 
 const DIR = '../shared/data/azure_pdm';
 
@@ -33,5 +34,5 @@ describe('evaluateAzure', () => {
       expect(t.leadTime.failures).toBeGreaterThan(0);
       expect(t.leadTime.detected24h).toBeGreaterThan(0.5);
     }
-  }, 60_000);
+  }, scaled(60_000));
 });

@@ -3,6 +3,7 @@ import { INDUSTRIAL_MACHINE } from '../../../lambdas/core/catalog/models.ts';
 import { featureNames } from '../../../lambdas/core/features/index.ts';
 import { loadXgboostModel } from '../../../lambdas/core/model/index.ts';
 import { trainIndustrialMachineWithReport } from '../../../ml/train/industrial-machine.ts';
+import { scaled } from '../../support/env.ts';
 
 describe('trainIndustrialMachinePredictors', () => {
   it('produces component and asset failure predictors over product features only', () => {
@@ -28,5 +29,5 @@ describe('trainIndustrialMachinePredictors', () => {
       expect(p.metrics.rocAuc).toBeGreaterThan(0.9);
       expect(p.metrics.f1).toBeGreaterThan(0.3);
     }
-  }, 90_000);
+  }, scaled(90_000));
 });

@@ -6,6 +6,7 @@ import { afterAll, describe, it } from 'vitest';
 import { ingestFile } from '../../../local/cli.ts';
 import { CORPUS_FILE, loadCorpus } from './corpus.ts';
 import { expectAccounted } from './accounting.ts';
+import { scaled } from '../../support/env.ts';
 
 /** Each run starts a whole local runtime (a fraction of a second to a few seconds), so only a few. Raise with BAD_INPUT_INGEST_RUNS. */
 const RUNS = Number(process.env.BAD_INPUT_INGEST_RUNS ?? 5);
@@ -46,5 +47,5 @@ describe('ingestFile under fuzzing', () => {
       }),
       { numRuns: RUNS },
     );
-  }, 120_000);
+  }, scaled(120_000));
 });

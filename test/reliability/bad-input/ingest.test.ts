@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ingestFile } from '../../../local/cli.ts';
 import { expectAccounted } from './accounting.ts';
 import { buildCorpus, CORPUS_FILE } from './corpus.ts';
+import { scaled } from '../../support/env.ts';
 
 describe('ingestFile with the bad-input corpus', () => {
   it('runs the whole corpus through the local runtime without a crash and accounts for all of it', async () => {
@@ -24,7 +25,7 @@ describe('ingestFile with the bad-input corpus', () => {
     expectAccounted(s);
     expect(s.byReason.invalid_encoding ?? 0).toBeGreaterThan(0);
     expect(s.messages.accepted).toBeGreaterThan(0);
-  }, 120_000);
+  }, scaled(120_000));
 
   // Regression: a finite reading inside the catalog range but below DynamoDB's smallest number magnitude
   // (1e-130) passes cleaning; every twin write of the asset used to fail with "Number underflow", the
@@ -48,5 +49,5 @@ describe('ingestFile with the bad-input corpus', () => {
     expect(s.messages.accepted).toBe(1);
     expect(s.onFailure).toBe(0);
     expect(s.twins).toBe(1);
-  }, 60_000);
+  }, scaled(60_000));
 });

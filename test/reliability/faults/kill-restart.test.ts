@@ -7,6 +7,7 @@ import type { TwinHealthChangedDetail } from '../../../lambdas/core/alerts/polic
 import type { Twin } from '../../../lambdas/core/twin/twin.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../../local/runtime/runtime.ts';
 import { compareRuns } from './compare.ts';
+import { scaled } from '../../support/env.ts';
 
 const OPTIONS = { assets: 4, seed: 3, ticks: 240 };
 /** 20 ticks per real second: the child's run spans ~12 s, so a periodic save (every 5 s) precedes the kill. */
@@ -62,7 +63,7 @@ describe('local runtime killed mid-run (SIGKILL) and restarted on its data dir',
     child.stdout.on('data', (b: Buffer) => (finished ||= b.toString().includes('finished')));
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
     const stateFile = join(dir, 'runtime-state.json');
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + scaled(30_000);
     while (!existsSync(stateFile) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     // Off the save's beat, so work done after the last save is lost with the process and must be redone.
     await new Promise((r) => setTimeout(r, 1_300));
@@ -88,5 +89,5 @@ describe('local runtime killed mid-run (SIGKILL) and restarted on its data dir',
     expect(f.twinsDiffering).toBe(0);
     expect(f.alertSetEqual).toBe(true);
     expect(f.alertsDuplicated).toBe(0);
-  }, 80_000);
+  }, scaled(80_000));
 });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scaled } from '../../support/env.ts';
 import { compareRuns, type Figures } from './compare.ts';
 import { type FaultPlan, type RunResult, runPipeline, type Workload, workload } from './pipeline.ts';
 
@@ -8,7 +9,7 @@ let clean: RunResult;
 
 beforeAll(async () => {
   clean = await runPipeline(WORK, {});
-}, 60_000);
+}, scaled(120_000));
 
 afterAll(() => {
   // The figures the reliability doc quotes (docs/reliability-faults.md).
@@ -50,7 +51,7 @@ describe('pipeline under injected faults', () => {
     expect(f.twinsDifferingIgnoringProvenance).toBe(0);
     expect(f.alertSetEqual).toBe(true);
     expect(f.alertsDuplicated).toBe(0);
-  }, 60_000);
+  }, scaled(120_000));
 
   it('reports a Timestream RejectedRecords sample as rejected, and it is the only telemetry gap; twins still equal', async () => {
     // Act: 20% of telemetry calls have one record refused for a data reason (not retried by design).
@@ -71,5 +72,5 @@ describe('pipeline under injected faults', () => {
     expect(f.twinsDiffering).toBe(0);
     expect(f.alertSetEqual).toBe(true);
     expect(f.alertsDuplicated).toBe(0);
-  }, 60_000);
+  }, scaled(120_000));
 });

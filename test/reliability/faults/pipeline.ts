@@ -35,6 +35,7 @@ import { createHandler as createFeatureHandler } from '../../../lambdas/features
 import { startModelServer } from '../../../local/runtime/model-server.ts';
 import { KinesisPoller } from '../../../local/runtime/poller.ts';
 import { startDynalite, startKinesalite } from '../../adapters/standins.ts';
+import { scaled } from '../../support/env.ts';
 
 /** Which faults a run injects, each as the share of calls (or batches) it hits. */
 export interface FaultPlan {
@@ -82,6 +83,8 @@ export interface Workload {
   readonly fleet: readonly FleetAsset[];
   /** Raw stream records (IoT rule envelope), per asset in sequence order. */
   readonly records: readonly { partitionKey: string; data: Uint8Array }[];
+  /** The highest seq each asset sent: a settled run has every twin at it. */
+  readonly lastSeq: ReadonlyMap<string, number>;
 }
 
 /** The simulated input both runs share: a fleet with one degrading asset, `ticks` ticks. */
@@ -89,11 +92,23 @@ export function workload(options: { assets: number; ticks: number; seed: number 
   const fleet = createFleet({ assets: options.assets, seed: options.seed, models: ['centrifugal-pump'], failingShare: 0.25 });
   const sim = new FleetSimulator(fleet, { seed: options.seed });
   const records: { partitionKey: string; data: Uint8Array }[] = [];
+  const lastSeq = new Map<string, number>();
   for (let t = 0; t < options.ticks; t++) {
     const receivedAt = sim.now + 1_000;
-    for (const m of sim.step()) records.push({ partitionKey: m.assetId, data: encodeRawRecord(m.topic, m.payload, receivedAt) });
+    for (const m of sim.step()) {
+      records.push({ partitionKey: m.assetId, data: encodeRawRecord(m.topic, m.payload, receivedAt) });
+      // One sample ({seq, …}), a batch ({samples: [{seq, …}]}) or a maintenance message (no seq).
+      let body: { seq?: unknown; samples?: { seq: number }[] };
+      try {
+        body = JSON.parse(m.payload) as typeof body;
+      } catch {
+        continue; // a damaged message is quarantined by design and moves no twin
+      }
+      const samples = body.samples ?? (typeof body.seq === 'number' ? [{ seq: body.seq }] : []);
+      for (const { seq } of samples) lastSeq.set(m.assetId, Math.max(lastSeq.get(m.assetId) ?? -1, seq));
+    }
   }
-  return { fleet, records };
+  return { fleet, records, lastSeq };
 }
 
 /**
@@ -231,7 +246,7 @@ function crashing(inner: Handler, plan: FaultPlan, hit: ReturnType<typeof faultD
 }
 
 /** Runs the workload through the pipeline with the given faults and returns what came out. */
-export async function runPipeline(work: Workload, plan: FaultPlan, seed = 42): Promise<RunResult> {
+export async function runPipeline(work: Workload, plan: FaultPlan, seed = 42, settleMs = scaled(60_000)): Promise<RunResult> {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   const started = performance.now();
   const rnd = seeded(seed);
@@ -350,22 +365,34 @@ export async function runPipeline(work: Workload, plan: FaultPlan, seed = 42): P
       if ((res.FailedRecordCount ?? 0) > 0) throw new Error('kinesalite refused raw records');
     }
 
-    // Done when both functions are caught up and every asset's twin holds its last sample.
-    const lastSeq = new Map<string, number>();
-    for (const a of work.fleet) lastSeq.set(a.assetId, 0);
-    const deadline = Date.now() + 60_000;
-    let quietRounds = 0;
-    while (quietRounds < 4) {
-      if (Date.now() > deadline) throw new Error('pipeline did not settle within 60 s');
+    // Settled when the data says so: every asset's twin holds the last sample that asset sent, and then
+    // both functions are idle (no batch in flight or waiting for a retry, so alert retries are done).
+    // Idleness alone is not enough: under load the pollers can be idle between two reads while records
+    // are still on their way.
+    const twinStore = new DynamoTwinStore(dynamo.doc, 'twins');
+    const behind = async (): Promise<string[]> => {
+      const late: string[] = [];
+      for (const [assetId, seq] of work.lastSeq) {
+        if (((await twinStore.get(assetId))?.lastSeq ?? -1) < seq) late.push(assetId);
+      }
+      return late;
+    };
+    const deadline = Date.now() + settleMs;
+    let idleRounds = 0;
+    for (;;) {
       await new Promise((r) => setTimeout(r, 50));
-      quietRounds = pollers.every((p) => p.isIdle) ? quietRounds + 1 : 0;
+      idleRounds = pollers.every((p) => p.isIdle) ? idleRounds + 1 : 0;
+      if (idleRounds >= 4 && (await behind()).length === 0) break;
+      if (Date.now() > deadline) {
+        throw new Error(`pipeline did not settle within ${settleMs} ms: twins behind for ${(await behind()).join(', ') || 'none'}`);
+      }
     }
     for (const p of pollers) await p.stop();
     tally.retriedBatches = pollers.reduce((n, p) => n + p.stats.retriedBatches, 0);
 
     const twinMap = new Map<string, Twin>();
     for (const a of work.fleet) {
-      const t = await new DynamoTwinStore(dynamo.doc, 'twins').get(a.assetId);
+      const t = await twinStore.get(a.assetId);
       if (t) twinMap.set(a.assetId, t);
     }
     const telemetryKeys = new Set<string>();

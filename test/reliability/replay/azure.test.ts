@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { type AzureReplayResult, azureMessages, DEFAULT_AZURE_DIR, replayAzure, ReplayInputError, sliceAzure } from '../../../local/replay/azure.ts';
 import { parseSpeed, replayReport } from '../../../local/replay/cli.ts';
 import { loadAzure } from '../../../ml/datasets/azure.ts';
+import { scaled } from '../../support/env.ts';
 
 const DATA = join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'data', 'azure_pdm');
 const FROM = Date.UTC(2015, 0, 1);
@@ -90,7 +91,7 @@ describe('replayAzure', () => {
     const report = replayReport(r);
     expect(report).not.toHaveProperty('alerts');
     expect(report).toMatchObject({ failuresInWindow: expected.length, balanced: r.balanced });
-  }, 40_000);
+  }, scaled(40_000));
 
   it('rejects a machine without telemetry and a bad speed with a named error', async () => {
     await expect(replayAzure({ dataDir: DATA, machines: [99] })).rejects.toThrow(ReplayInputError);
