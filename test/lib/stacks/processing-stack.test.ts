@@ -11,7 +11,7 @@ import { ENV } from '../../../lambdas/core/config/env.ts';
 import { parseStageConfig } from '../../../lib/config.ts';
 import { ContradictoryPropsError } from '../../../lib/constructs/pdm-function.ts';
 import { ProcessingStack, type ProcessingStackProps } from '../../../lib/stacks/processing-stack.ts';
-import { buildTestApp, TEST_ENV } from '../fixtures.ts';
+import { buildTestApp, ENDPOINT_SCORING, TEST_ENV } from '../fixtures.ts';
 
 type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
 
@@ -37,7 +37,7 @@ describe('ProcessingStack', () => {
   let timestreamTemplate: Template;
 
   beforeAll(() => {
-    const { stacks } = buildTestApp({ clean: { batchSize: 250, maxBatchingWindowSeconds: 2, retryAttempts: 5, maxRecordAgeSeconds: 7200 } });
+    const { stacks } = buildTestApp({ scoring: ENDPOINT_SCORING, clean: { batchSize: 250, maxBatchingWindowSeconds: 2, retryAttempts: 5, maxRecordAgeSeconds: 7200 } });
     template = Template.fromStack(stacks.processing);
     const withTimestream = buildTestApp({ timestream: { enabled: true }, scoring: { mode: 'in-lambda' } });
     timestreamTemplate = Template.fromStack(withTimestream.stacks.processing);
@@ -127,6 +127,27 @@ describe('ProcessingStack', () => {
     }
   });
 
+  it('grants neither function Encrypt or ReEncrypt on the data key', () => {
+    for (const fn of ['Clean', 'Features']) {
+      const kms = statementsOf(template, fn).flatMap(actionsOf).filter((x) => x.startsWith('kms:'));
+
+      expect(kms.length).toBeGreaterThan(0);
+      for (const x of kms) expect(['kms:Decrypt', 'kms:GenerateDataKey']).toContain(x);
+    }
+  });
+
+  it('lets the clean function only read assets by key', () => {
+    const dynamo = statementsOf(template, 'Clean').flatMap(actionsOf).filter((x) => x.startsWith('dynamodb:'));
+
+    expect(dynamo.sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem']);
+  });
+
+  it('lets the feature function read, put and update twins but not delete, batch-write or scan them', () => {
+    const dynamo = new Set(statementsOf(template, 'Features').flatMap(actionsOf).filter((x) => x.startsWith('dynamodb:')));
+
+    expect([...dynamo].sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+  });
+
   it('grants InvokeEndpoint on the named endpoints only', () => {
     const invoke = statementsOf(template, 'Features').filter((s) => actionsOf(s).includes('sagemaker:InvokeEndpoint'));
 
@@ -193,7 +214,7 @@ describe('ProcessingStack props', () => {
   }
 
   it.each([
-    ['endpoint scoring without endpoints', {}, undefined, /needs the endpoint names/],
+    ['endpoint scoring without endpoints', { scoring: ENDPOINT_SCORING }, undefined, /needs the endpoint names/],
     ['in-lambda scoring with endpoints', { scoring: { mode: 'in-lambda' } }, { 'm/p': 'e' }, /deploys no endpoints/],
   ])('rejects %s', (_name, raw, endpoints, message) => {
     const app = new App();
