@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { contractJsonSchemas } from '../lambdas/core/contract/telemetry.ts';
 import { register as registerSimulate } from '../devices/cli.ts';
+import { register as registerDevices } from '../devices/provision-cli.ts';
 import { register as registerCost } from '../lib/cost/cli.ts';
 import { register as registerLocal } from '../local/cli.ts';
 import { register as registerLoad } from '../local/load/cli.ts';
@@ -74,6 +75,7 @@ program
 registerLocal(program);
 registerModelCommands(program);
 registerSimulate(program);
+registerDevices(program);
 registerCost(program);
 registerReplay(program);
 registerLoad(program);

@@ -58,11 +58,11 @@ describe('ProcessingStack', () => {
       MaximumRetryAttempts: 5,
       MaximumRecordAgeInSeconds: 7200,
     });
-    // The features consumer keeps its own defaults: a minute of samples per twin write.
+    // The features consumer keeps its own defaults: five minutes of samples per twin write.
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       ...safeguards,
       BatchSize: 10_000,
-      MaximumBatchingWindowInSeconds: 60,
+      MaximumBatchingWindowInSeconds: 300,
       MaximumRetryAttempts: 3,
       MaximumRecordAgeInSeconds: 3600,
     });
