@@ -199,6 +199,8 @@ const AlertsSchema = z
     warning: SubscriptionsSchema,
     /** Operations topic: alarms of the pipeline itself. */
     ops: SubscriptionsSchema,
+    /** Dashboard base URL linked from e-mail and SMS alerts (`<url>/#/asset/<assetId>`). @default - no link */
+    dashboardUrl: httpsUrl.optional(),
   })
   .strict()
   .default({

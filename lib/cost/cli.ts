@@ -47,7 +47,7 @@ export const SWEEP: readonly { readonly label: string; readonly change: Partial<
   { label: '60 samples per message', change: { samplesPerMessage: 60 } },
   { label: 'twin write per sample (naive)', change: { twinWritePerInvocation: false } },
   { label: 'features window 1 s, batch 100', change: { featuresBatchingWindowSeconds: 1, featuresBatchSize: 100 } },
-  { label: 'features window 300 s', change: { featuresBatchingWindowSeconds: 300 } },
+  { label: 'features window 60 s', change: { featuresBatchingWindowSeconds: 60 } },
   { label: 'scoring endpoint', change: { scoring: 'endpoint' } },
   { label: 'on-demand streams', change: { streamMode: 'on-demand' } },
   { label: 'broker (no Basic Ingest)', change: { basicIngest: false } },

@@ -19,7 +19,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
-import { ALERT_TOPICS_ENV } from '../../lambdas/notify/app.ts';
+import { ALERT_TOPICS_ENV, DASHBOARD_URL_ENV } from '../../lambdas/notify/app.ts';
 import { PdmFunction } from '../constructs/pdm-function.ts';
 import { ALERT_ROUTES, type AlertRoute } from '../../lambdas/core/alerts/rules.ts';
 import type { StageConfig, SubscriptionsConfig } from '../config.ts';
@@ -87,6 +87,7 @@ export class AlertingStack extends Stack {
       logRetention: config.logRetentionDays as logs.RetentionDays,
     });
     this.notify.function.addEnvironment(ALERT_TOPICS_ENV, Stack.of(this).toJsonString({ critical: props.criticalTopic.topicArn, warning: props.warningTopic.topicArn }));
+    if (config.alerts.dashboardUrl) this.notify.function.addEnvironment(DASHBOARD_URL_ENV, config.alerts.dashboardUrl);
     props.criticalTopic.grantPublish(this.notify.function);
     props.warningTopic.grantPublish(this.notify.function);
     // EventBridge invokes it asynchronously; what fails after Lambda's retries lands in the rules' DLQ.
