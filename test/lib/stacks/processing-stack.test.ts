@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -224,6 +227,17 @@ describe('ProcessingStack props', () => {
 
     expect(error).toBeInstanceOf(ContradictoryPropsError);
     expect(error.message).toMatch(message);
+  });
+
+  it('refuses to synthesise without a model bundle, which the feature function needs to start', () => {
+    const app = new App();
+    const imports = new Stack(app, 'Imports', { env: TEST_ENV });
+    const layersDir = mkdtempSync(join(tmpdir(), 'pdm-layers-'));
+
+    const error = errorOf(() => new ProcessingStack(app, 'P', { ...baseProps(imports, {}), layersDir }));
+
+    expect(error).toBeInstanceOf(ContradictoryPropsError);
+    expect(error.message).toMatch(/no model bundle at .*manifest\.json/);
   });
 
   it('rejects Timestream enabled without its resources', () => {
