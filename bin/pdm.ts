@@ -7,6 +7,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { errorLine, exitCodeOf } from './cli-errors.ts';
 import { contractJsonSchemas } from '../lambdas/core/contract/telemetry.ts';
 import { register as registerSimulate } from '../devices/cli.ts';
+import { register as registerDevices } from '../devices/provision-cli.ts';
+import { register as registerSmoke } from '../devices/smoke-cli.ts';
 import { register as registerCost } from '../lib/cost/cli.ts';
 import { register as registerLocal } from '../local/cli.ts';
 import { register as registerLoad } from '../local/load/cli.ts';
@@ -96,6 +98,8 @@ program
 registerLocal(program);
 registerModelCommands(program);
 registerSimulate(program);
+registerDevices(program);
+registerSmoke(program);
 registerCost(program);
 registerReplay(program);
 registerLoad(program);

@@ -3,10 +3,13 @@
  * messages as JSONL (`--dry-run`) in the `{"topic","payload"}` form `pdm ingest --file` reads.
  */
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { runFleet, type RunFleetSummary, ticksFor } from './client.ts';
 import { FAULT_KINDS, type InjectedFault, type RealismKind, type RealismOptions, realismPreset } from './faults.ts';
+import { wireTopic } from '../lib/ingest/topics.ts';
 import { createFleet, FleetSimulator } from './fleet.ts';
+import { readDevicesManifest, ROOT_CA_FILE } from './provision-cli.ts';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -83,6 +86,8 @@ export interface SimulateCliOptions {
   readonly groundTruth?: string;
   readonly mqttVersion: number;
   readonly json?: boolean;
+  /** Folder written by `pdm devices register`: certificates, root CA and devices.json. */
+  readonly devices?: string;
 }
 
 /** Realism options from the command line: `--realism [kinds]` presets, `--clock-skew-ms` overrides the offset. */
@@ -108,6 +113,25 @@ const processIo: CliIo = {
   err: (t) => process.stderr.write(t),
 };
 
+/**
+ * `--devices DIR`: the endpoint, certificates and root CA `pdm devices register` wrote, and the Basic
+ * Ingest topic form when the stage's device policy expects it.
+ */
+export function withDevicesDir(opts: SimulateCliOptions): SimulateCliOptions & { readonly wireTopic?: (topic: string) => string } {
+  if (opts.devices === undefined) return opts;
+  if (opts.iotEndpoint !== undefined || opts.certDir !== undefined || opts.ca !== undefined || opts.broker !== undefined)
+    throw new SimulateOptionsError('--devices replaces --iot-endpoint, --cert-dir, --ca and --broker; give only --devices');
+  const manifest = readDevicesManifest(opts.devices);
+  const stage = manifest.stage;
+  return {
+    ...opts,
+    iotEndpoint: manifest.endpoint,
+    certDir: opts.devices,
+    ca: join(opts.devices, ROOT_CA_FILE),
+    ...(manifest.basicIngest ? { wireTopic: (topic: string) => wireTopic(topic, { stage, basicIngest: true }) } : {}),
+  };
+}
+
 /** Adds `simulate` to the program. */
 export function register(program: Command, io: CliIo = processIo): void {
   program
@@ -117,6 +141,7 @@ export function register(program: Command, io: CliIo = processIo): void {
     )
     .option('--broker <url>', 'local MQTT broker, e.g. mqtt://127.0.0.1:1883')
     .option('--iot-endpoint <host>', 'AWS IoT Core data endpoint (aws iot describe-endpoint --endpoint-type iot:Data-ATS)')
+    .option('--devices <dir>', 'folder written by "pdm devices register --simulated N" (certificates, root CA, endpoint, Basic Ingest); replaces --iot-endpoint, --cert-dir and --ca')
     .option('--cert-dir <dir>', 'folder with <assetId>.cert.pem and <assetId>.key.pem per device')
     .option('--ca <file>', 'Amazon root CA (AmazonRootCA1.pem)')
     .option('--iot-port <port>', 'IoT Core port: 8883, or 443 (ALPN) where 8883 is blocked', oneOf([8883, 443]))
@@ -150,7 +175,8 @@ export function register(program: Command, io: CliIo = processIo): void {
 }
 
 /** The `simulate` command's work, separate from option parsing. */
-export async function simulate(opts: SimulateCliOptions, io: CliIo): Promise<void> {
+export async function simulate(given: SimulateCliOptions, io: CliIo): Promise<void> {
+  const opts = withDevicesDir(given);
   const targets = [opts.broker !== undefined, opts.iotEndpoint !== undefined, opts.dryRun === true].filter(Boolean).length;
   if (targets !== 1) throw new SimulateOptionsError('give exactly one of --broker, --iot-endpoint and --dry-run');
   if (opts.iotEndpoint !== undefined && (opts.certDir === undefined || opts.ca === undefined))
@@ -217,6 +243,7 @@ export async function simulate(opts: SimulateCliOptions, io: CliIo): Promise<voi
         ...(opts.broker !== undefined
           ? { brokerUrl: opts.broker }
           : {
+              ...(opts.wireTopic ? { wireTopic: opts.wireTopic } : {}),
               iot: {
                 endpoint: opts.iotEndpoint!,
                 certDir: opts.certDir!,

@@ -68,6 +68,8 @@ export interface DeviceClientOptions {
   readonly keepaliveSeconds?: number;
   /** Connection events after the first connect (reconnects, errors); never thrown. */
   readonly onEvent?: (event: DeviceClientEvent) => void;
+  /** Topic actually published for a device topic, e.g. its Basic Ingest form (lib/ingest/topics.ts). @default the topic itself */
+  readonly wireTopic?: (topic: string) => string;
 }
 
 export type DeviceClientEvent =
@@ -189,7 +191,7 @@ export async function createDeviceClient(opts: DeviceClientOptions): Promise<Dev
       if (outstanding >= maxQueue)
         return Promise.reject(new DeviceQueueFullError(`${opts.assetId}: ${outstanding} publishes unacknowledged (maxQueue ${maxQueue}); message dropped`));
       outstanding++;
-      return client.publishAsync(topic, payload, { qos: 1 }).then(
+      return client.publishAsync(opts.wireTopic ? opts.wireTopic(topic) : topic, payload, { qos: 1 }).then(
         () => settle(),
         (err: unknown) => {
           settle();
@@ -263,6 +265,8 @@ export interface RunFleetOptions {
   readonly signal?: AbortSignal;
   /** How long to wait for outstanding PUBACKs at the end. @default 10000 */
   readonly drainMs?: number;
+  /** Topic actually published for each device topic (Basic Ingest). @default the topic itself */
+  readonly wireTopic?: (topic: string) => string;
 }
 
 export interface RunFleetSummary {
@@ -298,7 +302,7 @@ export async function runFleet(opts: RunFleetOptions): Promise<RunFleetSummary> 
     opts.ticks ?? (opts.duration !== undefined ? ticksFor(opts.duration, speed, sim.intervalMs) : Number.POSITIVE_INFINITY);
 
   const connectionFor = (assetId: string): DeviceClientOptions => {
-    const common = { assetId, protocolVersion: opts.protocolVersion, maxQueue: opts.maxQueue, onEvent: opts.onEvent };
+    const common = { assetId, protocolVersion: opts.protocolVersion, maxQueue: opts.maxQueue, onEvent: opts.onEvent, wireTopic: opts.wireTopic };
     if (opts.brokerUrl !== undefined) return { ...common, brokerUrl: opts.brokerUrl };
     const iot = opts.iot!;
     const paths = iot.certFor ? iot.certFor(assetId) : certPaths(iot.certDir!, assetId);

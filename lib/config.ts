@@ -31,13 +31,14 @@ const consumerDefaults = {
 /**
  * Defaults of the two consumers (the cost model reads them too). The clean function is stateless and
  * cheap per invocation: short window. The features function writes each asset's twin once per
- * invocation, and twin writes were most of the bill: a 60 s window folds a minute of each asset's
- * samples into one write (alerts and the live twin lag by up to a minute, which predictive maintenance,
- * with hours of lead time, can afford). docs/cost.md shows what other settings cost.
+ * invocation, and twin writes are most of the bill: a 300 s window (Lambda's maximum) folds five
+ * minutes of each asset's samples into one write (alerts and the live twin lag by up to five minutes,
+ * which predictive maintenance, with hours to weeks of lead time, can afford; 60 s cost 1.6× more at
+ * 1,000 assets). docs/cost.md shows what other settings cost.
  */
 export const CONSUMER_DEFAULTS = {
   clean: { ...consumerDefaults, batchSize: 1_000, maxBatchingWindowSeconds: 5 },
-  features: { ...consumerDefaults, batchSize: 10_000, maxBatchingWindowSeconds: 60 },
+  features: { ...consumerDefaults, batchSize: 10_000, maxBatchingWindowSeconds: 300 },
 } as const;
 
 /** Event source mapping tuning of one stream consumer, with that consumer's defaults. */
@@ -46,7 +47,7 @@ const consumerSchema = (d: { readonly batchSize: number; readonly maxBatchingWin
     .object({
       /** Records per batch (Kinesis allows 1–10,000). @default CONSUMER_DEFAULTS (clean 1,000; features 10,000) */
       batchSize: positiveInt(10_000).default(d.batchSize),
-      /** Batching window in seconds (0–300). @default CONSUMER_DEFAULTS (clean 5; features 60) */
+      /** Batching window in seconds (0–300). @default CONSUMER_DEFAULTS (clean 5; features 300) */
       maxBatchingWindowSeconds: z.number().int().min(0).max(300).default(d.maxBatchingWindowSeconds),
       /** Records older than this are sent to the on-failure destination (60–604,800 s). @default 3600 */
       maxRecordAgeSeconds: z.number().int().min(60).max(604_800).default(3_600),
@@ -64,14 +65,23 @@ const StreamsSchema = z
     z
       .object({
         mode: z.literal('provisioned'),
-        /** Shards of the raw stream. */
+        /** Shards of the raw stream. One shard takes 1,000 records/s: ~60,000 assets at a message a minute. */
         rawShards: positiveInt(500),
-        /** Shards of the clean stream. */
+        /**
+         * Shards of the clean stream. Besides throughput, one features batch (10,000 records) per shard
+         * should hold a whole features window, or twin writes stop folding: `pdm cost` prints the count
+         * for a fleet (1 up to ~2,000 assets at a sample a minute, 5 at 10,000).
+         */
         cleanShards: positiveInt(500),
       })
       .strict(),
   ])
-  .default({ mode: 'on-demand' });
+  // One provisioned shard per stream costs $21.90/month for both, on-demand $58.40 before any data, and
+  // one shard carries the documented fleets (docs/cost.md shows the break-even).
+  .default({ mode: 'provisioned', rawShards: 1, cleanShards: 1 });
+
+/** Service Quotas defaults of a new account for serverless inference (lifecycle-and-provisioning notes §3). */
+export const SERVERLESS_QUOTA_DEFAULTS = { maxEndpoints: 5, maxTotalConcurrency: 10 } as const;
 
 const TimestreamSchema = z
   .object({
@@ -88,11 +98,13 @@ const TimestreamSchema = z
 const ScoringSchema = z
   .object({
     /**
-     * `endpoint`: SageMaker serverless endpoints (the feature function falls back to in-Lambda scoring);
-     * `instance`: SageMaker instance-backed endpoints; `in-lambda`: no endpoint, the layer's models only.
-     * @default 'endpoint'
+     * `in-lambda`: no endpoint, the layer's models scored in the feature function (same evaluator, parity
+     * tested); `endpoint`: SageMaker serverless endpoints, one per predictor (the feature function falls
+     * back to in-Lambda scoring); `instance`: instance-backed endpoints. In-Lambda is the default because
+     * the bundle's 9 predictors at any concurrency exceed a new account's serverless quotas (docs/deploy.md).
+     * @default 'in-lambda'
      */
-    mode: z.enum(['endpoint', 'instance', 'in-lambda']).default('endpoint'),
+    mode: z.enum(['endpoint', 'instance', 'in-lambda']).default('in-lambda'),
     /** Serverless memory in MB: 1024–6144 in steps of 1024. @default 2048 */
     serverlessMemoryMb: z
       .number()
@@ -112,16 +124,53 @@ const ScoringSchema = z
     instanceCount: positiveInt(10).default(1),
     /** Timeout of one InvokeEndpoint call before the feature function falls back, in ms (50–60,000). @default 2000 */
     endpointTimeoutMs: z.number().int().min(50).max(60_000).default(2_000),
+    /**
+     * The account's serverless inference quotas, checked at synth: endpoints, and total `MaxConcurrency`
+     * over all serverless endpoints (quota code L-96300102). Raise them here after Service Quotas grants more.
+     * @default SERVERLESS_QUOTA_DEFAULTS (5 endpoints, 10 total concurrency)
+     */
+    serverlessQuota: z
+      .object({
+        maxEndpoints: positiveInt(10_000).default(SERVERLESS_QUOTA_DEFAULTS.maxEndpoints),
+        maxTotalConcurrency: positiveInt(100_000).default(SERVERLESS_QUOTA_DEFAULTS.maxTotalConcurrency),
+      })
+      .strict()
+      .default({ ...SERVERLESS_QUOTA_DEFAULTS }),
   })
   .strict()
   .default({
-    mode: 'endpoint',
+    mode: 'in-lambda',
+    serverlessQuota: { ...SERVERLESS_QUOTA_DEFAULTS },
     serverlessMemoryMb: 2048,
     serverlessMaxConcurrency: 5,
     instanceType: 'ml.m5.large',
     instanceCount: 1,
     endpointTimeoutMs: 2_000,
   });
+
+const IngestSchema = z
+  .object({
+    /**
+     * Devices publish to `$aws/rules/<rule>/pdm/{site}/{asset}/{kind}` (IoT Core Basic Ingest: no
+     * messaging charge, no broker). The device policy allows exactly one of the two forms.
+     * @default true
+     */
+    basicIngest: z.boolean().default(true),
+  })
+  .strict()
+  .default({ basicIngest: true });
+
+const ProvisioningSchema = z
+  .object({
+    /**
+     * Fleet provisioning by claim: a template, its role and the claim policy, for factories that flash
+     * one claim certificate into every device. Off: devices are registered with `pdm devices register`.
+     * @default false
+     */
+    fleetByClaim: z.boolean().default(false),
+  })
+  .strict()
+  .default({ fleetByClaim: false });
 
 const email = z.email('not an email address');
 const sms = z.string().regex(/^\+[1-9]\d{6,14}$/, 'not an E.164 phone number (e.g. +14155550100)');
@@ -150,6 +199,8 @@ const AlertsSchema = z
     warning: SubscriptionsSchema,
     /** Operations topic: alarms of the pipeline itself. */
     ops: SubscriptionsSchema,
+    /** Dashboard base URL linked from e-mail and SMS alerts (`<url>/#/asset/<assetId>`). @default - no link */
+    dashboardUrl: httpsUrl.optional(),
   })
   .strict()
   .default({
@@ -176,6 +227,8 @@ export const StageConfigSchema = z
     features: consumerSchema(CONSUMER_DEFAULTS.features),
     timestream: TimestreamSchema,
     scoring: ScoringSchema,
+    ingest: IngestSchema,
+    provisioning: ProvisioningSchema,
     alerts: AlertsSchema,
     /** CloudWatch Logs retention of functions and the transitions log, in days. @default 30 */
     logRetentionDays: z
@@ -215,11 +268,29 @@ export function parseStageConfig(raw: unknown): StageConfig {
   return result.data;
 }
 
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 /**
- * Reads the context value as given on the command line (`-c pdm='{"stage":"prod"}'` arrives as a string)
- * or in cdk.json (an object).
+ * Lays a command-line override onto the cdk.json object: objects merge key by key (recursively),
+ * arrays and scalars replace, and `null` removes the key so its default applies. So `-c pdm='{"stage":
+ * "prod"}'` keeps cdk.json's subscriptions, and `{"alerts":{"ops":{"emails":["a@b.c"]}}}` replaces only
+ * that list (docs/deploy.md, "-c merge semantics").
  */
-export function readStageConfig(contextValue: unknown): StageConfig {
+export function mergeStageContext(base: unknown, override: unknown): unknown {
+  if (!isPlainObject(override)) return override;
+  const out: Record<string, unknown> = isPlainObject(base) ? { ...base } : {};
+  for (const [key, value] of Object.entries(override)) {
+    if (value === null) delete out[key];
+    else out[key] = isPlainObject(value) ? mergeStageContext(out[key], value) : value;
+  }
+  return out;
+}
+
+/**
+ * Reads the context value as given on the command line (`-c pdm='{"stage":"prod"}'` arrives as a JSON
+ * string, deep-merged onto `cdkJsonValue`, the `pdm` object of cdk.json) or in cdk.json (an object).
+ */
+export function readStageConfig(contextValue: unknown, cdkJsonValue?: unknown): StageConfig {
   if (typeof contextValue === 'string') {
     let parsed: unknown;
     try {
@@ -227,7 +298,8 @@ export function readStageConfig(contextValue: unknown): StageConfig {
     } catch {
       throw new StageConfigError(`context "${CONFIG_CONTEXT_KEY}" given as a string must be JSON`);
     }
-    return parseStageConfig(parsed);
+    if (!isPlainObject(parsed)) throw new StageConfigError(`context "${CONFIG_CONTEXT_KEY}" given on the command line must be a JSON object, got ${contextValue}`);
+    return parseStageConfig(mergeStageContext(cdkJsonValue ?? {}, parsed));
   }
   return parseStageConfig(contextValue);
 }

@@ -5,7 +5,7 @@
  * in a construct validation hook, which runs after prepare and before the validation plugins, with
  * cdk-nag's own rule producing the exact ids. A wildcard that matches no allowance stays an error.
  */
-import { CfnResource, Validations } from 'aws-cdk-lib';
+import { CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import { rules } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 
@@ -15,6 +15,34 @@ export interface WildcardAllowance {
   readonly pattern: RegExp;
   /** Why this wildcard is needed, recorded with the acknowledgement. */
   readonly reason: string;
+  /**
+   * For `Resource::*` findings: acknowledge only while every statement of the resource whose
+   * Resource is `*` grants nothing but these actions. @default - any action
+   */
+  readonly onlyActions?: readonly string[];
+}
+
+type Statement = { Action?: string | string[]; Resource?: unknown };
+
+/** Actions of the statements of an IAM policy or role that name the resource `*`. */
+export function starResourceActions(resource: CfnResource): string[] {
+  // The same properties cdk-nag's IAM5 rule reads: an IAM policy's document, a role's inline policies.
+  const r = resource as unknown as { policyDocument?: unknown; policies?: unknown };
+  const stack = Stack.of(resource);
+  const docs: Array<{ Statement?: Statement[] } | undefined> = [];
+  if (r.policyDocument !== undefined) docs.push(stack.resolve(r.policyDocument) as { Statement?: Statement[] });
+  if (r.policies !== undefined) {
+    for (const p of (stack.resolve(r.policies) as Array<{ PolicyDocument?: { Statement?: Statement[] } }> | undefined) ?? []) docs.push(p.PolicyDocument);
+  }
+  const actions: string[] = [];
+  for (const doc of docs) {
+    for (const st of doc?.Statement ?? []) {
+      const resources = Array.isArray(st.Resource) ? st.Resource : [st.Resource];
+      if (!resources.includes('*')) continue;
+      actions.push(...(Array.isArray(st.Action) ? st.Action : st.Action === undefined ? [] : [st.Action]));
+    }
+  }
+  return actions;
 }
 
 function* cfnResourcesUnder(scope: IConstruct): Generator<CfnResource> {
@@ -29,7 +57,9 @@ export function allowWildcards(scope: IConstruct, allowances: readonly WildcardA
         const result = rules.iam.IAMNoWildcardPermissions(resource);
         if (!Array.isArray(result)) continue;
         for (const finding of result as string[]) {
-          const allowance = allowances.find((a) => a.pattern.test(finding));
+          const allowance = allowances.find(
+            (a) => a.pattern.test(finding) && (a.onlyActions === undefined || starResourceActions(resource).every((x) => a.onlyActions!.includes(x))),
+          );
           if (allowance) Validations.of(resource).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason: allowance.reason });
         }
       }

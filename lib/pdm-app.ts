@@ -44,6 +44,8 @@ export function buildPdmApp(app: App, config: StageConfig, options: BuildOptions
     stage: config.stage,
     rawStream: stateful.rawStream,
     ruleErrorsBucket: stateful.ruleErrorsBucket,
+    basicIngest: config.ingest.basicIngest,
+    fleetByClaim: config.provisioning.fleetByClaim,
   });
   const model =
     config.scoring.mode === 'in-lambda'
@@ -54,6 +56,8 @@ export function buildPdmApp(app: App, config: StageConfig, options: BuildOptions
           scoring: config.scoring,
           bundleDir: options.bundleDir ?? resolve(PROJECT_ROOT, 'layers', 'model'),
           volumeKey: stateful.key,
+          logRetentionDays: config.logRetentionDays,
+          retainLogs: config.dataRemovalPolicy === 'retain',
         });
   const processing = new ProcessingStack(app, stackName('Processing'), {
     ...common,
@@ -89,6 +93,8 @@ export function buildPdmApp(app: App, config: StageConfig, options: BuildOptions
     dlqs: { CleanDlq: stateful.cleanDlq, FeaturesDlq: stateful.featuresDlq, RulesDlq: alerting.rulesDlq },
     endpoints: model?.endpoints,
     iteratorAgeAlarms: processing.iteratorAgeAlarms,
+    topicRuleNames: Object.values(ingest.rules).map((r) => r.ruleName!),
+    ruleErrorsBucket: stateful.ruleErrorsBucket,
   });
   return { stateful, ingest, model, processing, alerting, observability };
 }

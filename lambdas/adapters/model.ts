@@ -11,13 +11,24 @@ import type { Scorer } from './ports.ts';
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
+/** The model bundle a function needs is not where it was told to look. */
+export class ModelBundleMissingError extends Error {
+  override readonly name: string = 'ModelBundleMissingError';
+}
+
 /**
  * Loads `dir/manifest.json` and its model files, verifying each file's sha256. A directory without a
- * manifest is an empty bundle (every asset model scores null), so a stage without models still runs.
+ * manifest is an empty bundle (every asset model scores null), so a local stage without models still
+ * runs; with `required` (the Lambda handler) it throws instead, so a missing layer fails the cold start
+ * loudly rather than scoring nothing.
+ * @throws ModelBundleMissingError when `required` and there is no manifest.
  */
-export function readBundleDir(dir: string): ModelBundle {
+export function readBundleDir(dir: string, opts: { readonly required?: boolean } = {}): ModelBundle {
   const manifestPath = join(dir, MANIFEST_FILE);
-  if (!existsSync(manifestPath)) return { manifest: emptyManifest(), models: new Map() };
+  if (!existsSync(manifestPath)) {
+    if (opts.required) throw new ModelBundleMissingError(`no model bundle at ${manifestPath}: the model layer is missing or empty (PDM_MODEL_DIR=${dir})`);
+    return { manifest: emptyManifest(), models: new Map() };
+  }
   return loadBundle(readFileSync(manifestPath, 'utf8'), (rel) => new Uint8Array(readFileSync(join(dir, rel))), {
     sha256,
   });

@@ -27,7 +27,8 @@ const tracer = new Tracer({ serviceName: SERVICE });
 const logger = new Logger({ serviceName: SERVICE });
 const metrics = new Metrics({ namespace: 'pdm', serviceName: SERVICE });
 const clients = createAwsClients(process.env, (c) => tracer.captureAWSv3Client(c));
-const bundle = readBundleDir(env[ENV.modelDir]);
+// The model layer is always attached in AWS: a missing bundle is a broken deploy, not "no models".
+const bundle = readBundleDir(env[ENV.modelDir], { required: true });
 
 const scorer: Scorer =
   env[ENV.scoringMode] === 'endpoint'
@@ -36,6 +37,8 @@ const scorer: Scorer =
         timeoutMs: env[ENV.endpointTimeoutMs],
         onFallback: (e) => {
           metrics.addMetric('EndpointFallback', MetricUnit.Count, 1);
+          // Rows, comparable with the Assets metric: the FallbackRate alarm divides this by it.
+          metrics.addMetric('EndpointFallbackRows', MetricUnit.Count, e.rows);
           logger.warn('endpoint scoring failed; scored in process', { ...e });
         },
       })

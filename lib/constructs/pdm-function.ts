@@ -11,6 +11,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -141,6 +142,9 @@ export class PdmFunction extends Construct {
       ...bucketPutAllowances('QuarantineBucket'),
       {
         pattern: /^Resource::\*$/,
+        // Acknowledged only while every "*" statement of the policy is limited to these actions, so a
+        // future grant on "*" fails the synth instead of riding on this reason.
+        onlyActions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'timestream:DescribeEndpoints'],
         reason:
           'Only actions without resource-level permissions use "*": xray:PutTraceSegments/PutTelemetryRecords (active tracing) and, with Timestream, timestream:DescribeEndpoints (endpoint discovery).',
       },
@@ -158,32 +162,54 @@ export class PdmFunction extends Construct {
     return this;
   }
 
-  /** Names the stream in `name` and grants writing to it (and its key). */
+  /**
+   * Names the stream in `name` and grants `PutRecord(s)` on it, and `kms:GenerateDataKey` on its key
+   * (what a producer of an SSE-KMS stream needs; `grantWrite` would add Encrypt and ReEncrypt).
+   */
   public bindStreamWriter(name: EnvName, stream: kinesis.IStream): this {
     this.setEnv(name, stream.streamName);
-    stream.grantWrite(this.function);
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kinesis:PutRecord', 'kinesis:PutRecords'], resources: [stream.streamArn] }));
+    this.grantKey(stream.encryptionKey, ['kms:GenerateDataKey']);
     return this;
   }
 
-  /** Names the table in `name` and grants reading it. */
+  /**
+   * Names the table in `name` and grants point reads (`GetItem`, `BatchGetItem`) and `kms:Decrypt`:
+   * the handlers look assets up by key and never query or scan.
+   */
   public bindTableReader(name: EnvName, table: dynamodb.ITable): this {
     this.setEnv(name, table.tableName);
-    table.grantReadData(this.function);
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], resources: [table.tableArn] }));
+    this.grantKey(table.encryptionKey, ['kms:Decrypt']);
     return this;
   }
 
-  /** Names the table in `name` and grants reading and writing it. */
+  /**
+   * Names the table in `name` and grants what a per-key read-modify-write needs (`GetItem`, `PutItem`,
+   * `UpdateItem`) and the key's Decrypt and GenerateDataKey; no delete, batch write, query or scan.
+   */
   public bindTableReadWriter(name: EnvName, table: dynamodb.ITable): this {
     this.setEnv(name, table.tableName);
-    table.grantReadWriteData(this.function);
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [table.tableArn] }),
+    );
+    this.grantKey(table.encryptionKey, ['kms:Decrypt', 'kms:GenerateDataKey']);
     return this;
   }
 
-  /** Names the bucket in `name` and grants putting objects into it. */
+  /**
+   * Names the bucket in `name` and grants `s3:PutObject` on its objects, and `kms:GenerateDataKey` on
+   * its key (SSE-KMS single-part puts; the handlers' objects are small).
+   */
   public bindBucketWriter(name: EnvName, bucket: s3.IBucket): this {
     this.setEnv(name, bucket.bucketName);
-    bucket.grantPut(this.function);
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects('*')] }));
+    this.grantKey(bucket.encryptionKey, ['kms:GenerateDataKey']);
     return this;
+  }
+
+  private grantKey(key: kms.IKey | undefined, actions: string[]): void {
+    if (key) this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources: [key.keyArn] }));
   }
 
   /** Names the bus in `name` and grants `events:PutEvents` on it. */

@@ -7,6 +7,11 @@ function positive(value: string): number {
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
   return n;
 }
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected an integer ≥ 0');
+  return n;
+}
 function positiveInt(value: string): number {
   const n = positive(value);
   if (!Number.isInteger(n)) throw new InvalidArgumentError('expected a positive integer');
@@ -21,11 +26,15 @@ export function formatCost(r: CostResult): string {
     .map(([s, l]) => `${s.padEnd(12)} ${`$${l.usd.toFixed(2)}`.padStart(11)}`);
   const i = r.inputs;
   return [
-    `${i.assets} assets, a sample every ${i.intervalSeconds} s, ${i.samplesPerMessage} per message; streams ${i.streamMode} (${i.shards} shards), scoring ${i.scoring}, Timestream ${i.timestream ? 'on' : 'off'}`,
+    `${i.assets} assets, a sample every ${i.intervalSeconds} s, ${i.samplesPerMessage} per message; ${i.basicIngest ? 'Basic Ingest' : 'broker'}; streams ${i.streamMode} (${i.shards} shards), scoring ${i.scoring}, Timestream ${i.timestream ? 'on' : 'off'}`,
     `batches: clean ${i.batchSize} records / ${i.batchingWindowSeconds} s, features ${i.featuresBatchSize} records / ${i.featuresBatchingWindowSeconds} s`,
     ...rows,
     `${'total'.padEnd(12)} ${`$${r.totalUsdPerMonth.toFixed(2)}`.padStart(11)} per month`,
-    `${'floor'.padEnd(12)} ${`$${r.floorUsdPerMonth.toFixed(2)}`.padStart(11)}  ratio ${r.ratioToFloor}× (goal ≤ 1.25×: ${r.ratioToFloor <= 1.25 ? 'met' : 'not met'})`,
+    `${'floor'.padEnd(12)} ${`$${r.floorUsdPerMonth.toFixed(2)}`.padStart(11)}  ratio ${r.ratioToFloor}× (goal ≤ 2.0×: ${r.ratioToFloor <= 2 ? 'met' : 'not met'})`,
+    `${'paid floor'.padEnd(12)} ${`$${r.paidFloorUsdPerMonth.toFixed(2)}`.padStart(11)}  ratio ${r.ratioToPaidFloor}×`,
+    i.streamMode === 'provisioned'
+      ? `stack config for this fleet: "streams": { "mode": "provisioned", "rawShards": ${i.rawShards}, "cleanShards": ${i.cleanShards} }`
+      : 'stack config for this fleet: "streams": { "mode": "on-demand" }',
     `prices: ${r.region}, read ${r.pricesDate}`,
     ...r.notes.map((n) => `- ${n}`),
   ].join('\n');
@@ -38,12 +47,17 @@ export const SWEEP: readonly { readonly label: string; readonly change: Partial<
   { label: '60 samples per message', change: { samplesPerMessage: 60 } },
   { label: 'twin write per sample (naive)', change: { twinWritePerInvocation: false } },
   { label: 'features window 1 s, batch 100', change: { featuresBatchingWindowSeconds: 1, featuresBatchSize: 100 } },
-  { label: 'features window 300 s', change: { featuresBatchingWindowSeconds: 300 } },
-  { label: 'scoring in-lambda', change: { scoring: 'in-lambda' } },
-  { label: 'provisioned streams', change: { streamMode: 'provisioned' } },
+  { label: 'features window 60 s', change: { featuresBatchingWindowSeconds: 60 } },
+  { label: 'scoring endpoint', change: { scoring: 'endpoint' } },
+  { label: 'on-demand streams', change: { streamMode: 'on-demand' } },
+  { label: 'broker (no Basic Ingest)', change: { basicIngest: false } },
   {
-    label: 'all of: K=10, 300 s, in-lambda, provisioned',
-    change: { samplesPerMessage: 10, featuresBatchingWindowSeconds: 300, scoring: 'in-lambda', streamMode: 'provisioned' },
+    label: 'the old defaults: broker, on-demand, endpoint',
+    change: { basicIngest: false, streamMode: 'on-demand', scoring: 'endpoint' },
+  },
+  {
+    label: 'all of: K=10, 300 s',
+    change: { samplesPerMessage: 10, featuresBatchingWindowSeconds: 300 },
   },
 ];
 
@@ -71,12 +85,13 @@ export function register(program: Command): void {
   program
     .command('cost')
     .description('monthly AWS cost of the deployed stack per service, next to the unavoidable floor')
-    .requiredOption('--assets <n>', 'assets (devices)', positiveInt)
+    .requiredOption('--assets <n>', 'assets (devices); 0 prices the stack at rest', nonNegativeInt)
     .requiredOption('--interval <s>', 'seconds between samples of one asset', positive)
     .option('--samples-per-message <k>', 'samples a device batches into one message', positiveInt, 1)
-    .addOption(new Option('--stream-mode <mode>', 'Kinesis capacity mode').choices(['on-demand', 'provisioned']).default('on-demand'))
-    .option('--shards <n>', 'shards per stream (provisioned)', positiveInt)
-    .addOption(new Option('--scoring <mode>', 'where the model runs').choices(['endpoint', 'in-lambda']).default('endpoint'))
+    .addOption(new Option('--stream-mode <mode>', 'Kinesis capacity mode').choices(['provisioned', 'on-demand']).default('provisioned'))
+    .option('--shards <n>', 'shards per stream (provisioned; default: the fewest that carry the fleet)', positiveInt)
+    .addOption(new Option('--scoring <mode>', 'where the model runs').choices(['in-lambda', 'endpoint']).default('in-lambda'))
+    .option('--no-basic-ingest', 'devices publish through the broker (messaging charged) instead of Basic Ingest')
     .option('--timestream', 'Timestream enabled')
     .option('--batch-size <n>', 'records per clean-function batch (default: the stack default)', positiveInt)
     .option('--batching-window <s>', 'clean-function batching window in seconds, 0–300 (default: the stack default)', Number)
@@ -94,6 +109,7 @@ export function register(program: Command): void {
         streamMode: opts.streamMode,
         shards: opts.shards,
         scoring: opts.scoring,
+        basicIngest: opts.basicIngest !== false,
         timestream: opts.timestream === true,
         batchSize: opts.batchSize,
         batchingWindowSeconds: opts.batchingWindow,

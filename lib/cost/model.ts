@@ -74,6 +74,7 @@ export const WORKLOAD = {
   logBytesPerInvocation: 1_500,
   /** Custom metrics the handlers emit (docs/handlers.md: 10 + reasons for clean, 12 for features). */
   customMetrics: 30,
+  /** Alarm metrics of the default stack (17 alarms, math alarms count each metric); endpoints add 2 + one per endpoint. */
   alarms: 22,
   /** Kinesis on-demand streams start at 4 shards' capacity. */
   onDemandMinShards: 4,
@@ -88,12 +89,18 @@ export interface CostInputs {
   readonly intervalSeconds: number;
   /** @default 1 */
   readonly samplesPerMessage?: number;
-  /** @default 'on-demand' */
+  /** @default 'provisioned' (lib/config.ts) */
   readonly streamMode?: 'on-demand' | 'provisioned';
-  /** Shards per stream in provisioned mode. @default the fewest that carry the load */
+  /** Shards per stream in provisioned mode (sets both). @default rawShards and cleanShards defaults */
   readonly shards?: number;
-  /** @default 'endpoint' */
+  /** Raw-stream shards. @default the fewest that carry the load */
+  readonly rawShards?: number;
+  /** Clean-stream shards. @default the fewest that carry the load and fit a features window in one batch ({@link recommendedCleanShards}) */
+  readonly cleanShards?: number;
+  /** @default 'in-lambda' (lib/config.ts) */
   readonly scoring?: 'endpoint' | 'in-lambda';
+  /** Devices publish through IoT Core Basic Ingest: no messaging charge. @default true (lib/config.ts) */
+  readonly basicIngest?: boolean;
   /** @default false (lib/config.ts) */
   readonly timestream?: boolean;
   /** Records per clean-function batch. @default config default (lib/config.ts) */
@@ -127,15 +134,36 @@ export interface CostLine {
 }
 
 export interface CostResult {
-  readonly inputs: Required<Omit<CostInputs, 'mix' | 'shards'>> & { readonly mix: Record<string, number>; readonly shards: number };
+  readonly inputs: Required<Omit<CostInputs, 'mix' | 'shards' | 'rawShards' | 'cleanShards'>> & {
+    readonly mix: Record<string, number>;
+    /** Raw-stream shards (= clean-stream shards unless they differ). */
+    readonly shards: number;
+    readonly rawShards: number;
+    readonly cleanShards: number;
+  };
   readonly totalUsdPerMonth: number;
-  /** IoT messaging + Timestream writes + raw-stream ingest: what the data costs to get in and stored at all. */
+  /**
+   * Reference floor: the data's IoT Core messaging at list price + Timestream writes + raw-stream ingest,
+   * what the data costs to get in and stored at all through the broker. With Basic Ingest the stack does
+   * not pay the messaging part; the floor keeps it as the yardstick of data volume (docs/cost.md).
+   */
   readonly floorUsdPerMonth: number;
   readonly ratioToFloor: number;
+  /** What this configuration pays to get the data in at all: messaging or (Basic Ingest) rules engine, + Timestream writes + raw ingest. */
+  readonly paidFloorUsdPerMonth: number;
+  readonly ratioToPaidFloor: number;
   readonly byService: Readonly<Record<Service, CostLine>>;
   readonly notes: readonly string[];
   readonly pricesDate: string;
   readonly region: string;
+}
+
+/**
+ * Clean-stream shards that let one features batch hold a whole window of records per shard, so the
+ * window, not the batch size, bounds the fold (records/s × window ÷ batch size, rounded up).
+ */
+export function recommendedCleanShards(cleanRecordsPerSecond: number, featuresWindowSeconds: number, featuresBatchSize: number): number {
+  return Math.max(1, Math.ceil((cleanRecordsPerSecond * Math.max(featuresWindowSeconds, 1)) / featuresBatchSize));
 }
 
 /** Expected distinct values among `draws` uniform draws from `n`. */
@@ -160,8 +188,9 @@ export function estimateCost(raw: CostInputs, book: PriceBook = loadPrices()): C
     assets: raw.assets,
     intervalSeconds: raw.intervalSeconds,
     samplesPerMessage: k,
-    streamMode: raw.streamMode ?? 'on-demand',
-    scoring: raw.scoring ?? 'endpoint',
+    streamMode: raw.streamMode ?? 'provisioned',
+    scoring: raw.scoring ?? 'in-lambda',
+    basicIngest: raw.basicIngest ?? true,
     timestream: raw.timestream ?? false,
     batchSize: raw.batchSize ?? CONSUMER_DEFAULTS.clean.batchSize,
     batchingWindowSeconds: raw.batchingWindowSeconds ?? CONSUMER_DEFAULTS.clean.maxBatchingWindowSeconds,
@@ -172,7 +201,8 @@ export function estimateCost(raw: CostInputs, book: PriceBook = loadPrices()): C
     quarantineShare: raw.quarantineShare ?? 0.005,
     alwaysConnected: raw.alwaysConnected ?? true,
   } as const;
-  for (const [name, v] of Object.entries({ assets: inputs.assets, intervalSeconds: inputs.intervalSeconds, samplesPerMessage: k, batchSize: inputs.batchSize, featuresBatchSize: inputs.featuresBatchSize })) {
+  if (!Number.isFinite(inputs.assets) || inputs.assets < 0) throw new CostInputError(`assets must be a number ≥ 0, got ${String(inputs.assets)}`);
+  for (const [name, v] of Object.entries({ intervalSeconds: inputs.intervalSeconds, samplesPerMessage: k, batchSize: inputs.batchSize, featuresBatchSize: inputs.featuresBatchSize })) {
     if (!Number.isFinite(v) || v <= 0) throw new CostInputError(`${name} must be a positive number, got ${String(v)}`);
   }
   if (!Number.isInteger(k)) throw new CostInputError(`samplesPerMessage must be an integer, got ${k}`);
@@ -184,7 +214,10 @@ export function estimateCost(raw: CostInputs, book: PriceBook = loadPrices()): C
   if (!(mixSum > 0)) throw new CostInputError('mix must have a positive share');
   const mix = Object.fromEntries(Object.entries(mixIn).map(([m, s]) => [m, (s ?? 0) / mixSum])) as Record<AssetModelId, number>;
 
-  const N = inputs.assets;
+  // At rest (no assets) only fixed costs remain; a billionth of an asset keeps the traffic formulas
+  // finite while their dollars round to zero.
+  const idle = inputs.assets === 0;
+  const N = idle ? 1e-9 : inputs.assets;
   const samples = (N * SECONDS_PER_MONTH) / inputs.intervalSeconds;
   const messages = samples / k;
   const messageRate = messages / SECONDS_PER_MONTH;
@@ -213,10 +246,11 @@ export function estimateCost(raw: CostInputs, book: PriceBook = loadPrices()): C
   // when the batch is full or the window ends, whichever first.
   const bytesRate = messageRate * rawRecBytes;
   const neededShards = Math.max(1, Math.ceil(bytesRate / (1024 * 1024)), Math.ceil(messageRate / 1000));
-  const shards = inputs.streamMode === 'on-demand' ? Math.max(WORKLOAD.onDemandMinShards, neededShards) : Math.max(raw.shards ?? neededShards, 1);
+  const onDemand = inputs.streamMode === 'on-demand';
+  const rawShards = onDemand ? Math.max(WORKLOAD.onDemandMinShards, neededShards) : Math.max(raw.rawShards ?? raw.shards ?? neededShards, 1);
   // Records are keyed by asset, so a shard with no asset gets no records and no invocations (it still
-  // bills its stream-hours). With fewer assets than shards, only `activeShards` carry traffic.
-  const activeShards = Math.min(shards, Math.max(1, Math.ceil(N)));
+  // bills its stream-hours). With fewer assets than shards, only the active shards carry traffic.
+  const activeShards = Math.min(rawShards, Math.max(1, Math.ceil(N)));
   const perShardRate = messageRate / activeShards;
   // Clean function: invoked per shard when its batch is full or its window ends, whichever first.
   const cleanInvPerShardPerSec = Math.min(perShardRate, Math.max(perShardRate / inputs.batchSize, 1 / Math.max(inputs.batchingWindowSeconds, 0.001)));
@@ -227,20 +261,32 @@ export function estimateCost(raw: CostInputs, book: PriceBook = loadPrices()): C
   // One clean record per asset per clean invocation (packing), keyed by asset like the raw records.
   const cleanRecords = assetsPerInvocation * cleanInvocations;
   const cleanRecordBytes = (samples * cleanItemBytes) / cleanRecords;
-  // Features function: its records arrive in bursts, one per clean invocation. A window shorter than
-  // the gap between bursts gives one invocation per burst (more if the batch size cuts it); a longer
-  // one gathers several bursts, so an asset seen in several is folded and written once.
-  const cleanRecordRate = cleanRecords / (activeShards * SECONDS_PER_MONTH);
+  const cleanRecordRateTotal = cleanRecords / SECONDS_PER_MONTH;
+  // Clean-stream shards: enough for throughput, and (provisioned default) enough that one window's
+  // records fit in one batch per shard, so each asset's samples of a window fold into one twin write.
+  const cleanShards = onDemand
+    ? rawShards
+    : Math.max(
+        1,
+        raw.cleanShards ?? raw.shards ?? Math.max(neededShards, recommendedCleanShards(cleanRecordRateTotal, inputs.featuresBatchingWindowSeconds, inputs.featuresBatchSize)),
+      );
+  const activeCleanShards = Math.min(cleanShards, Math.max(1, Math.ceil(N)));
+  // Features function: its records arrive in bursts, one per clean invocation and clean shard. A window
+  // shorter than the gap between bursts gives one invocation per burst (more if the batch size cuts
+  // it); a longer one gathers several bursts, so an asset seen in several is folded and written once.
+  const cleanRecordRate = cleanRecordRateTotal / activeCleanShards;
+  const burstRate = cleanInvPerShardPerSec * activeShards;
   const featuresInvPerShardPerSec = Math.max(
     cleanRecordRate / inputs.featuresBatchSize,
-    Math.min(cleanInvPerShardPerSec, 1 / Math.max(inputs.featuresBatchingWindowSeconds, 0.001)),
+    Math.min(burstRate, 1 / Math.max(inputs.featuresBatchingWindowSeconds, 0.001)),
   );
-  const featuresInvocations = featuresInvPerShardPerSec * activeShards * SECONDS_PER_MONTH;
+  const featuresInvocations = featuresInvPerShardPerSec * activeCleanShards * SECONDS_PER_MONTH;
   const recordsPerFeatures = cleanRecords / featuresInvocations;
-  const burstsPerFeatures = recordsPerFeatures / assetsPerInvocation;
-  const assetsPerFeatures = burstsPerFeatures < 1 ? recordsPerFeatures : distinct(assetsPerShard, msgsPerInvocation * burstsPerFeatures);
   const messagesPerFeatures = messages / featuresInvocations;
+  // Distinct assets among the messages a features invocation sees (never more than its records).
+  const assetsPerFeatures = Math.min(recordsPerFeatures, distinct(N / activeCleanShards, messagesPerFeatures));
   const twinWrites = inputs.twinWritePerInvocation ? assetsPerFeatures * featuresInvocations : samples;
+  const shards = rawShards;
 
   const notes: string[] = [];
   const line = (usd: number, usage: Record<string, number>): CostLine => ({ usd, usage });
@@ -248,7 +294,9 @@ export function estimateCost(raw: CostInputs, book: PriceBook = loadPrices()): C
   // IoT Core
   const iotMessagesBilled = messages * iotUnitsPerMsg;
   const connMinutes = inputs.alwaysConnected ? N * HOURS_PER_MONTH * 60 : 0;
-  const iotMessaging = (iotMessagesBilled / 1e6) * p('iot.messagePerMillion');
+  // Basic Ingest skips the broker: no messaging charge; the rule and its action are billed either way.
+  const referenceMessaging = (iotMessagesBilled / 1e6) * p('iot.messagePerMillion');
+  const iotMessaging = inputs.basicIngest ? 0 : referenceMessaging;
   const iotRules = (iotMessagesBilled / 1e6) * (p('iot.ruleTriggeredPerMillion') + p('iot.actionPerMillion'));
   const iot = line(iotMessaging + iotRules + (connMinutes / 1e6) * p('iot.connectivityPerMillionMinutes'), {
     messages, billedMessages: iotMessagesBilled, rulesAndActions: 2 * iotMessagesBilled, connectionMinutes: connMinutes,
@@ -258,7 +306,7 @@ export function estimateCost(raw: CostInputs, book: PriceBook = loadPrices()): C
   const rawGb = (messages * rawRecBytes) / GB;
   const cleanGb = (cleanRecords * cleanRecordBytes) / GB;
   let kinesisUsd: number, rawIngestUsd: number;
-  if (inputs.streamMode === 'on-demand') {
+  if (onDemand) {
     const rawBilledGb = (messages * rawRecKb * KB) / GB;
     const cleanBilledGb = (cleanRecords * Math.ceil(cleanRecordBytes / KB) * KB) / GB;
     rawIngestUsd = rawBilledGb * p('kinesis.onDemandIngestPerGb');
@@ -268,9 +316,9 @@ export function estimateCost(raw: CostInputs, book: PriceBook = loadPrices()): C
     const putUnits = messages * Math.ceil(rawRecBytes / (25 * KB));
     const cleanPutUnits = cleanRecords * Math.ceil(cleanRecordBytes / (25 * KB));
     rawIngestUsd = (putUnits / 1e6) * p('kinesis.putPayloadUnitsPerMillion');
-    kinesisUsd = 2 * shards * HOURS_PER_MONTH * p('kinesis.shardHour') + rawIngestUsd + (cleanPutUnits / 1e6) * p('kinesis.putPayloadUnitsPerMillion');
+    kinesisUsd = (rawShards + cleanShards) * HOURS_PER_MONTH * p('kinesis.shardHour') + rawIngestUsd + (cleanPutUnits / 1e6) * p('kinesis.putPayloadUnitsPerMillion');
   }
-  const kinesis = line(kinesisUsd, { shardsPerStream: shards, rawGb, cleanGb, rawRecords: messages, cleanRecords });
+  const kinesis = line(kinesisUsd, { rawShards, cleanShards, rawGb, cleanGb, rawRecords: messages, cleanRecords });
 
   // Lambda (arm64): billed ms per invocation = I/O wait + compute scaled to the memory's CPU share.
   const coreMs = (n: number) => (WORKLOAD.coreMicrosPerMessage(k) * n) / 1000;
@@ -341,24 +389,30 @@ export function estimateCost(raw: CostInputs, book: PriceBook = loadPrices()): C
 
   // CloudWatch: custom metrics, alarms, dashboard, Lambda logs.
   const logGb = ((cleanInvocations + featuresInvocations) * WORKLOAD.logBytesPerInvocation) / GB;
-  const cloudwatch = line(WORKLOAD.customMetrics * p('cloudwatch.metricMonth') + Math.max(0, WORKLOAD.alarms - 10) * p('cloudwatch.alarmMetricMonth')
-    + logGb * p('cloudwatch.logsIngestPerGb') + logGb * p('cloudwatch.logsStorageGbMonth'), { customMetrics: WORKLOAD.customMetrics, alarms: WORKLOAD.alarms, logGb });
+  // Custom metrics are billed only while the handlers publish them, i.e. not at rest.
+  const customMetrics = idle ? 0 : WORKLOAD.customMetrics;
+  const alarms = WORKLOAD.alarms + (inputs.scoring === 'endpoint' ? 2 + endpointsTotal : 0);
+  const cloudwatch = line(customMetrics * p('cloudwatch.metricMonth') + Math.max(0, alarms - 10) * p('cloudwatch.alarmMetricMonth')
+    + logGb * p('cloudwatch.logsIngestPerGb') + logGb * p('cloudwatch.logsStorageGbMonth'), { customMetrics, alarms, logGb });
   const kms = line(p('kms.keyMonth'), { keys: 1 });
 
   const byService = { iotCore: iot, kinesis, lambda, dynamodb, timestream, sagemaker, eventbridge, sns, s3, cloudwatch, kms };
   const total = Object.values(byService).reduce((a, l) => a + l.usd, 0);
-  const floor = iotMessaging + timestreamWriteUsd + rawIngestUsd;
+  const floor = referenceMessaging + timestreamWriteUsd + rawIngestUsd;
+  const paidFloor = (inputs.basicIngest ? iotRules : iotMessaging) + timestreamWriteUsd + rawIngestUsd;
   notes.push(
-    `floor = IoT messaging $${round2(iotMessaging)} + Timestream writes $${round2(timestreamWriteUsd)} + raw-stream ingest $${round2(rawIngestUsd)}`,
+    `floor = IoT messaging at list price $${round2(referenceMessaging)}${inputs.basicIngest ? ' (not paid: Basic Ingest)' : ''} + Timestream writes $${round2(timestreamWriteUsd)} + raw-stream ingest $${round2(rawIngestUsd)}; paid floor $${round2(paidFloor)} (${inputs.basicIngest ? 'rules engine' : 'messaging'} instead of list-price messaging)`,
     `clean: ${round2(msgsPerInvocation)} messages and ${round2(assetsPerInvocation)} assets per invocation; features: ${round2(assetsPerFeatures)} assets per invocation, ${round2(twinWrites / N)} twin writes of ${round2(twinWru)} WRU per asset per month`,
     'Lambda duration: core compute from `pdm bench` scaled to the memory CPU share, plus assumed I/O wait (clean 15 ms, features 30 ms, +40 ms with endpoints); not measured on AWS.',
     'Free tiers ignored except those that never expire for CloudWatch (10 metrics, 10 alarms) and DynamoDB storage (25 GB).',
   );
   return {
-    inputs: { ...inputs, mix, shards },
+    inputs: { ...inputs, mix, shards, rawShards, cleanShards },
     totalUsdPerMonth: round2(total),
     floorUsdPerMonth: round2(floor),
-    ratioToFloor: floor > 0 ? Math.round((total / floor) * 100) / 100 : Number.POSITIVE_INFINITY,
+    ratioToFloor: floor >= 0.01 ? Math.round((total / floor) * 100) / 100 : Number.POSITIVE_INFINITY,
+    paidFloorUsdPerMonth: round2(paidFloor),
+    ratioToPaidFloor: paidFloor >= 0.01 ? Math.round((total / paidFloor) * 100) / 100 : Number.POSITIVE_INFINITY,
     byService: Object.fromEntries(Object.entries(byService).map(([s, l]) => [s, { usd: round2(l.usd), usage: l.usage }])) as Record<Service, CostLine>,
     notes,
     pricesDate: book.readOn,

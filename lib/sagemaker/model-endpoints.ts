@@ -7,9 +7,10 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ArnFormat, Stack, Token } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
@@ -55,6 +56,10 @@ export interface ModelEndpointsProps {
   readonly volumeKey?: kms.IKey;
   /** Directory for the built archives. @default a folder under the OS temp dir */
   readonly outDir?: string;
+  /** Retention of each endpoint's log group (a CloudWatch Logs retention value). @default 30 */
+  readonly logRetentionDays?: number;
+  /** Keep the log groups on `cdk destroy`. @default false */
+  readonly retainLogs?: boolean;
 }
 
 /** Endpoint names are `[a-zA-Z0-9-]`, at most 63 characters; long names keep a hash suffix to stay unique. */
@@ -90,13 +95,6 @@ export class ModelEndpoints extends Construct {
       assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
       description: 'Lets the PdM endpoints read their model data and write their logs',
     });
-    const stack = Stack.of(this);
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
-        resources: [stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '/aws/sagemaker/Endpoints/*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
-      }),
-    );
 
     const endpoints: Record<string, string> = {};
     const endpointResources: sagemaker.CfnEndpoint[] = [];
@@ -141,10 +139,24 @@ export class ModelEndpoints extends Construct {
           // Volume encryption applies to instance-backed variants only; serverless ones reject a key.
           kmsKeyId: props.instance && props.volumeKey ? props.volumeKey.keyArn : undefined,
         });
+        // SageMaker would create /aws/sagemaker/Endpoints/<name> itself, with no expiry; owning it sets a
+        // retention and lets the role write to exactly this group.
+        const logGroup = new logs.LogGroup(this, `${cid}Logs`, {
+          logGroupName: `/aws/sagemaker/Endpoints/${name}`,
+          retention: (props.logRetentionDays ?? 30) as logs.RetentionDays,
+          removalPolicy: props.retainLogs ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+        });
+        role.addToPrincipalPolicy(
+          new iam.PolicyStatement({
+            actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+            resources: [logGroup.logGroupArn],
+          }),
+        );
         const endpoint = new sagemaker.CfnEndpoint(this, `${cid}Endpoint`, {
           endpointName: name,
           endpointConfigName: config.attrEndpointConfigName,
         });
+        endpoint.node.addDependency(logGroup);
         endpoints[key] = name;
         endpointResources.push(endpoint);
       }
@@ -152,12 +164,6 @@ export class ModelEndpoints extends Construct {
     if (props.instance && props.volumeKey) props.volumeKey.grantEncryptDecrypt(role);
     this.endpoints = endpoints;
     this.endpointResources = endpointResources;
-    allowWildcards(role, [
-      ...KMS_GRANT_ALLOWANCES,
-      {
-        pattern: /^Resource::arn:.*:logs:.*:log-group:\/aws\/sagemaker\/Endpoints\/\*$/,
-        reason: 'SageMaker names each endpoint log group /aws/sagemaker/Endpoints/<endpoint name> and creates the streams at run time; the wildcard is limited to that prefix.',
-      },
-    ]);
+    allowWildcards(role, KMS_GRANT_ALLOWANCES);
   }
 }

@@ -1,13 +1,14 @@
 /**
  * Alert routing: one EventBridge rule per `ALERT_ROUTES` entry on the twin bus, rendered from the very
- * pattern objects the local mode matches, to the severity topics and the transitions log group; and
- * the topics' subscriptions from the stage config.
+ * pattern objects the local mode matches, to the severity topics (through the alert formatter) and the
+ * transitions log group; and the topics' subscriptions from the stage config.
  *
- * Where subscriber filtering happens: EventBridge's SNS target cannot set SNS message attributes, and
- * an input transformer rewrites only the body. So instead of attribute filter policies, subscriptions
- * use SNS payload-based filtering (`FilterPolicyScope: MessageBody`) on the event body, which carries
- * `detail.severity`, `detail.siteId` and `detail.assetModel`. Direct publishers (none today) would
- * set the same three names as message attributes.
+ * Why a formatter function and not an input transformer: people on email and SMS need a short text
+ * with optional parts (a RUL interval when there is one, up to three sensors, a dashboard link), which
+ * an input transformer's fixed template cannot express, while HTTPS/SQS/Lambda subscribers must keep
+ * the JSON event. The function publishes once with `MessageStructure: json` (text for email and SMS,
+ * the event for every other protocol) and sets `severity`, `siteId` and `assetModel` as message
+ * attributes, so subscriptions filter on attributes.
  */
 import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -17,6 +18,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { ALERT_TOPICS_ENV, DASHBOARD_URL_ENV } from '../../lambdas/notify/app.ts';
+import { PdmFunction } from '../constructs/pdm-function.ts';
 import { ALERT_ROUTES, type AlertRoute } from '../../lambdas/core/alerts/rules.ts';
 import type { StageConfig, SubscriptionsConfig } from '../config.ts';
 import { allowWildcards, KMS_GRANT_ALLOWANCES } from '../nag.ts';
@@ -38,6 +42,8 @@ export class AlertingStack extends Stack {
   public readonly transitionsLog: logs.LogGroup;
   /** Events a target failed to take after retries. */
   public readonly rulesDlq: sqs.Queue;
+  /** Turns alert events into per-protocol SNS messages. */
+  public readonly notify: PdmFunction;
 
   constructor(scope: Construct, id: string, props: AlertingStackProps) {
     super(scope, id, props);
@@ -71,8 +77,25 @@ export class AlertingStack extends Stack {
       ],
     });
 
-    const topicFor = (target: AlertRoute['target']): sns.ITopic | undefined =>
-      target === 'critical-topic' ? props.criticalTopic : target === 'warning-topic' ? props.warningTopic : undefined;
+    const topicFor = (target: AlertRoute['target']): 'critical' | 'warning' | undefined =>
+      target === 'critical-topic' ? 'critical' : target === 'warning-topic' ? 'warning' : undefined;
+    this.notify = new PdmFunction(this, 'Notify', {
+      entry: 'lambdas/notify/handler.ts',
+      description: 'Publishes twin alerts: readable text for email/SMS, the JSON event for everything else',
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+      logRetention: config.logRetentionDays as logs.RetentionDays,
+    });
+    this.notify.function.addEnvironment(ALERT_TOPICS_ENV, Stack.of(this).toJsonString({ critical: props.criticalTopic.topicArn, warning: props.warningTopic.topicArn }));
+    if (config.alerts.dashboardUrl) this.notify.function.addEnvironment(DASHBOARD_URL_ENV, config.alerts.dashboardUrl);
+    props.criticalTopic.grantPublish(this.notify.function);
+    props.warningTopic.grantPublish(this.notify.function);
+    // EventBridge invokes it asynchronously; what fails after Lambda's retries lands in the rules' DLQ.
+    this.notify.function.configureAsyncInvoke({ onFailure: new SqsDestination(this.rulesDlq), retryAttempts: 2 });
+    Validations.of(this.notify).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason: 'Async failures go to the on-failure destination (the rules DLQ), which carries the request and the error, unlike a DLQ.',
+    });
     const retry = { deadLetterQueue: this.rulesDlq, retryAttempts: 8, maxEventAge: Duration.hours(24) };
     const rules: Record<string, events.Rule> = {};
     for (const route of props.routes ?? ALERT_ROUTES) {
@@ -85,8 +108,9 @@ export class AlertingStack extends Stack {
       (rule.node.defaultChild as events.CfnRule).addPropertyOverride('EventPattern', route.pattern);
       const topic = topicFor(route.target);
       if (topic) {
-        // A role (not a topic policy) authorises the rule, so this stack never edits the stateful stack's topic policy.
-        rule.addTarget(new targets.SnsTopic(topic, { ...retry, authorizeUsingRole: true }));
+        rule.addTarget(
+          new targets.LambdaFunction(this.notify.function, { ...retry, event: events.RuleTargetInput.fromObject({ topic, event: events.EventField.fromPath('$') }) }),
+        );
       } else {
         rule.addTarget({
           bind: () => ({
@@ -117,20 +141,19 @@ export class AlertingStack extends Stack {
 }
 
 /**
- * The payload filter of a subscription: the body is the EventBridge event, so site and asset-model
- * filters live under `detail`. Undefined when the subscription takes everything.
+ * The attribute filter of a subscription, on the `siteId` and `assetModel` attributes the formatter
+ * sets. Undefined when the subscription takes everything. (Ops-topic alarms carry no attributes, so
+ * the ops topic's subscriptions should not filter.)
  */
-export function bodyFilterPolicy(s: SubscriptionsConfig): Record<string, sns.FilterOrPolicy> | undefined {
-  const detail: Record<string, sns.FilterOrPolicy> = {};
-  if (s.siteIds && s.siteIds.length > 0) detail['siteId'] = sns.FilterOrPolicy.filter(sns.SubscriptionFilter.stringFilter({ allowlist: s.siteIds }));
-  if (s.assetModels && s.assetModels.length > 0) {
-    detail['assetModel'] = sns.FilterOrPolicy.filter(sns.SubscriptionFilter.stringFilter({ allowlist: s.assetModels }));
-  }
-  return Object.keys(detail).length > 0 ? { detail: sns.FilterOrPolicy.policy(detail) } : undefined;
+export function attributeFilterPolicy(s: SubscriptionsConfig): Record<string, sns.SubscriptionFilter> | undefined {
+  const filter: Record<string, sns.SubscriptionFilter> = {};
+  if (s.siteIds && s.siteIds.length > 0) filter['siteId'] = sns.SubscriptionFilter.stringFilter({ allowlist: s.siteIds });
+  if (s.assetModels && s.assetModels.length > 0) filter['assetModel'] = sns.SubscriptionFilter.stringFilter({ allowlist: s.assetModels });
+  return Object.keys(filter).length > 0 ? filter : undefined;
 }
 
 function subscribe(stack: AlertingStack, id: string, topic: sns.ITopic, s: SubscriptionsConfig): void {
-  const filterPolicyWithMessageBody = bodyFilterPolicy(s);
+  const filterPolicy = attributeFilterPolicy(s);
   const endpoints: Array<{ endpoint: string; protocol: sns.SubscriptionProtocol; raw?: boolean }> = [
     ...s.emails.map((endpoint) => ({ endpoint, protocol: sns.SubscriptionProtocol.EMAIL })),
     ...s.sms.map((endpoint) => ({ endpoint, protocol: sns.SubscriptionProtocol.SMS })),
@@ -145,7 +168,7 @@ function subscribe(stack: AlertingStack, id: string, topic: sns.ITopic, s: Subsc
       endpoint: e.endpoint,
       protocol: e.protocol,
       rawMessageDelivery: e.raw,
-      filterPolicyWithMessageBody,
+      filterPolicy,
       deadLetterQueue: stack.rulesDlq,
     });
   });

@@ -8,6 +8,7 @@ import type { Construct } from 'constructs';
 import type { ScoringConfig } from '../config.ts';
 import { ContradictoryPropsError } from '../constructs/pdm-function.ts';
 import { ModelEndpoints } from '../sagemaker/model-endpoints.ts';
+import { checkServerlessQuota } from '../sagemaker/quota.ts';
 
 export interface ModelStackProps extends StackProps {
   /** Physical name prefix, e.g. `pdm-dev`. */
@@ -18,6 +19,10 @@ export interface ModelStackProps extends StackProps {
   readonly bundleDir: string;
   /** Key for instance volumes. @default - AWS managed */
   readonly volumeKey?: kms.IKey;
+  /** Retention of the endpoints' log groups. @default 30 */
+  readonly logRetentionDays?: number;
+  /** Whether `cdk destroy` keeps the endpoints' log groups. @default false */
+  readonly retainLogs?: boolean;
 }
 
 export class ModelStack extends Stack {
@@ -37,7 +42,12 @@ export class ModelStack extends Stack {
       ...(scoring.mode === 'endpoint'
         ? { serverless: { memoryMb: scoring.serverlessMemoryMb, maxConcurrency: scoring.serverlessMaxConcurrency } }
         : { instance: { instanceType: scoring.instanceType, instanceCount: scoring.instanceCount }, volumeKey: props.volumeKey }),
+      logRetentionDays: props.logRetentionDays,
+      retainLogs: props.retainLogs,
     });
     this.endpoints = this.models.endpoints;
+    if (scoring.mode === 'endpoint') {
+      checkServerlessQuota(Object.keys(this.endpoints).length, scoring.serverlessMaxConcurrency, scoring.serverlessQuota);
+    }
   }
 }

@@ -1,14 +1,16 @@
 /**
  * One dashboard and the pipeline's alarms, all notifying the ops topic: function errors and throttles,
  * failure-destination depth, the quarantine rate and the scoring fallback rate from the handlers'
- * custom metrics, and endpoint errors. Iterator-age alarms belong to the stream consumers
- * (ProcessingStack) and are shown here.
+ * custom metrics, endpoint errors, IoT rule action failures, objects in the rule-error bucket and
+ * stream throttling. Iterator-age alarms belong to the stream consumers (ProcessingStack) and are shown
+ * here. docs/deploy.md has a runbook per alarm.
  */
 import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -21,9 +23,13 @@ export const HANDLER_METRICS = {
   /** Clean function: messages in, and messages sent to quarantine. */
   received: 'MessagesReceived',
   quarantined: 'MessagesQuarantined',
-  /** Feature function: asset batches scored, and of those scored in-Lambda after an endpoint failed. */
+  /** Feature function: assets scored per invocation. */
   scored: 'Assets',
-  fallbacks: 'EndpointFallback',
+  /**
+   * Predictor rows scored in-Lambda after an endpoint call failed (one row per asset per predictor).
+   * Counting rows, not failed calls, keeps the share meaningful however many assets a call carries.
+   */
+  fallbacks: 'EndpointFallbackRows',
 } as const;
 
 export interface ObservabilityStackProps extends StackProps {
@@ -39,8 +45,12 @@ export interface ObservabilityStackProps extends StackProps {
   readonly iteratorAgeAlarms?: readonly cloudwatch.IAlarm[];
   /** Quarantined share of messages that raises the alarm (0–1). @default 0.2 */
   readonly quarantineRateThreshold?: number;
-  /** Share of scored assets that fell back to in-Lambda scoring that raises the alarm (0–1). @default 0.1 */
+  /** Fallback predictor rows per scored asset that raise the alarm. @default 0.1 */
   readonly fallbackRateThreshold?: number;
+  /** IoT topic rules whose action failures and throttling raise alarms. @default - none */
+  readonly topicRuleNames?: readonly string[];
+  /** Bucket of the rules' error action: any object in it raises an alarm. @default - none */
+  readonly ruleErrorsBucket?: s3.IBucket;
 }
 
 export class ObservabilityStack extends Stack {
@@ -118,7 +128,7 @@ export class ObservabilityStack extends Stack {
     const endpoints = Object.entries(props.endpoints ?? {});
     if (endpoints.length > 0) {
       const fallbackRate = new cloudwatch.MathExpression({
-        label: 'in-Lambda fallback share',
+        label: 'fallback predictor rows per scored asset',
         expression: 'IF(scored > 0, fallbacks / scored, 0)',
         usingMetrics: {
           scored: handlerMetric(HANDLER_METRICS.featuresService, HANDLER_METRICS.scored),
@@ -157,6 +167,77 @@ export class ObservabilityStack extends Stack {
       );
     }
 
+    // Ingress: a failing Kinesis action sends messages to the rule-error bucket; throttling loses them.
+    const ingressWidgets: cloudwatch.IWidget[] = [];
+    const rules = props.topicRuleNames ?? [];
+    if (rules.length > 0) {
+      const iotMetric = (metricName: string, dims: Record<string, string>, label: string) =>
+        new cloudwatch.Metric({ namespace: 'AWS/IoT', metricName, dimensionsMap: dims, statistic: 'Sum', period: fiveMin, label });
+      // Ids must differ between the two expressions: they share a graph.
+      const sumOf = (id: string, label: string, metrics: cloudwatch.IMetric[]) =>
+        new cloudwatch.MathExpression({
+          label,
+          expression: metrics.map((_, i) => `FILL(${id}${i}, 0)`).join(' + '),
+          usingMetrics: Object.fromEntries(metrics.map((m, i) => [`${id}${i}`, m])),
+          period: fiveMin,
+        });
+      const failures = sumOf('failure', 'rule action failures', rules.map((r) => iotMetric('Failure', { RuleName: r, ActionType: 'Kinesis' }, r)));
+      const throttled = sumOf('throttled', 'rule messages throttled', rules.map((r) => iotMetric('RuleMessageThrottled', { RuleName: r }, r)));
+      alarm('TopicRuleFailures', {
+        alarmDescription: 'IoT topic rules failed to put messages into the raw stream (they went to the rule-error bucket)',
+        metric: failures,
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+      });
+      alarm('TopicRuleThrottled', {
+        alarmDescription: 'IoT Core throttled messages to the topic rules (rules engine quota); those messages are lost',
+        metric: throttled,
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+      });
+      ingressWidgets.push(new cloudwatch.GraphWidget({ title: 'Topic rules: action failures, throttled', left: [failures, throttled] }));
+    }
+    if (props.ruleErrorsBucket) {
+      // S3 storage metrics are daily, so this alarm is slow; TopicRuleFailures is the fast signal.
+      alarm('RuleErrorObjects', {
+        alarmDescription: 'The rule-error bucket holds messages IoT Core could not deliver; replay or delete them (docs/deploy.md)',
+        metric: new cloudwatch.Metric({
+          namespace: 'AWS/S3',
+          metricName: 'NumberOfObjects',
+          dimensionsMap: { BucketName: props.ruleErrorsBucket.bucketName, StorageType: 'AllStorageTypes' },
+          statistic: 'Maximum',
+          period: Duration.days(1),
+        }),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+      });
+    }
+    props.streams.forEach((s, i) => {
+      const name = i === 0 ? 'RawStream' : i === 1 ? 'CleanStream' : `Stream${i}`;
+      const write = s.metric('WriteProvisionedThroughputExceeded', { statistic: 'Sum', period: fiveMin });
+      const read = s.metric('ReadProvisionedThroughputExceeded', { statistic: 'Sum', period: fiveMin });
+      alarm(`${name}WriteThrottled`, {
+        alarmDescription: `${name}: writes throttled (shards too few for the fleet); producers retry, then records go to the rule-error bucket or the clean DLQ`,
+        metric: write,
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
+      });
+      alarm(`${name}ReadThrottled`, {
+        alarmDescription: `${name}: reads throttled; the consumer falls behind (see iterator age)`,
+        metric: read,
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
+      });
+      ingressWidgets.push(new cloudwatch.GraphWidget({ title: `${name}: throttled writes and reads`, left: [write, read] }));
+    });
+
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: `${props.prefix}-pipeline` });
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
@@ -167,6 +248,7 @@ export class ObservabilityStack extends Stack {
     );
     this.dashboard.addWidgets(...fnWidgets);
     if (endpointWidgets.length > 0) this.dashboard.addWidgets(...endpointWidgets);
+    if (ingressWidgets.length > 0) this.dashboard.addWidgets(...ingressWidgets);
     const allAlarms: cloudwatch.IAlarm[] = [...(props.iteratorAgeAlarms ?? []), ...alarms];
     this.dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: allAlarms, width: 24 }));
     this.alarms = alarms;

@@ -3,7 +3,8 @@
  * stream → features, scores, twins, alerts), with the model layer attached to the feature function.
  * Stateless: every resource it touches arrives as a prop from the stateful stack.
  */
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -74,10 +75,15 @@ export class ProcessingStack extends Stack {
     const entries = props.entries ?? { clean: 'lambdas/clean/handler.ts', features: 'lambdas/features/handler.ts' };
     const logRemovalPolicy = config.dataRemovalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
+    const layersDir = props.layersDir ?? resolve(PROJECT_ROOT, 'layers');
+    // The feature function refuses to start without a bundle; refuse the synth first.
+    if (!existsSync(join(layersDir, 'model', 'manifest.json'))) {
+      throw new ContradictoryPropsError(`${id}: no model bundle at ${join(layersDir, 'model', 'manifest.json')}; train one (docs/trainer.md) before deploying`);
+    }
     this.modelLayer = new lambda.LayerVersion(this, 'ModelLayer', {
       description: 'PdM model bundle (XGBoost JSON + manifest.json) under /opt/model',
       // Only the model folder: the zip's top-level "model/" lands at /opt/model.
-      code: lambda.Code.fromAsset(props.layersDir ?? resolve(PROJECT_ROOT, 'layers'), { exclude: ['*', '!model', '!model/**'] }),
+      code: lambda.Code.fromAsset(layersDir, { exclude: ['*', '!model', '!model/**'] }),
       compatibleArchitectures: [lambda.Architecture.ARM_64],
       compatibleRuntimes: [PDM_RUNTIME],
       removalPolicy: RemovalPolicy.DESTROY,

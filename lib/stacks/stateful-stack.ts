@@ -64,11 +64,13 @@ export class StatefulStack extends Stack {
       enableKeyRotation: true,
       removalPolicy: dataPolicy,
     });
-    // EventBridge (rule targets) and CloudWatch (alarm actions) publish to the encrypted topics.
+    // CloudWatch alarm actions publish to the encrypted ops topic as the service itself, so the key
+    // policy must let cloudwatch.amazonaws.com use the key. EventBridge rules publish through their own
+    // roles (authorizeUsingRole), whose key grants are identity policies: no service principal needed.
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: 'AllowServicePublishersToEncryptedTopics',
-        principals: [new iam.ServicePrincipal('events.amazonaws.com'), new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        sid: 'AllowAlarmsToEncryptedTopics',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
         conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
@@ -141,18 +143,33 @@ export class StatefulStack extends Stack {
     this.timestream = config.timestream.enabled ? this.createTimestream(prefix, config, dataPolicy) : undefined;
 
     this.bus = new events.EventBus(this, 'Bus', { eventBusName: `${prefix}-twin-events` });
-    this.bus.archive('Archive', {
+    const archive = this.bus.archive('Archive', {
       archiveName: `${prefix}-twin-events`,
       description: 'Every twin event, for replay after a subscriber or rule fix',
       eventPattern: { source: [ALERT_SOURCE] },
       retention: Duration.days(365),
     });
+    // The L2 renders an unset key as KmsKeyIdentifier: "", which CloudFormation rejects in some regions;
+    // without the property the archive uses an AWS owned key.
+    (archive.node.defaultChild as events.CfnArchive).addPropertyDeletionOverride('KmsKeyIdentifier');
 
     const topic = (id: string, name: string, displayName: string) =>
       new sns.Topic(this, id, { topicName: `${prefix}-${name}`, displayName, masterKey: this.key, enforceSSL: true });
     this.criticalTopic = topic('CriticalTopic', 'critical', 'PdM critical alerts');
     this.warningTopic = topic('WarningTopic', 'warning', 'PdM warning alerts');
     this.opsTopic = topic('OpsTopic', 'ops', 'PdM pipeline operations');
+    // enforceSSL gives the topic a policy with only a Deny, which replaces SNS's default policy; without
+    // this Allow, CloudWatch alarm actions (which publish as the service) would be refused.
+    this.opsTopic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowAlarmsInThisAccountToPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.opsTopic.topicArn],
+        // Alarm names are generated per stack, so the account (not an alarm ARN pattern) bounds the grant.
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+    );
 
     const queue = (id: string, name: string) =>
       new sqs.Queue(this, id, {

@@ -1,17 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { parseStageConfig, readStageConfig, StageConfigError } from '../../lib/config.ts';
+import { mergeStageContext, parseStageConfig, readStageConfig, StageConfigError } from '../../lib/config.ts';
 
 describe('parseStageConfig', () => {
   it('gives safe defaults for an absent context', () => {
     const config = parseStageConfig(undefined);
 
     expect(config.stage).toBe('dev');
-    expect(config.streams).toEqual({ mode: 'on-demand' });
+    expect(config.streams).toEqual({ mode: 'provisioned', rawShards: 1, cleanShards: 1 });
+    expect(config.ingest).toEqual({ basicIngest: true });
+    expect(config.provisioning).toEqual({ fleetByClaim: false });
+    expect(config.scoring.serverlessQuota).toEqual({ maxEndpoints: 5, maxTotalConcurrency: 10 });
     expect(config.timestream).toEqual({ enabled: false, memoryHours: 24, magneticDays: 365 });
-    expect(config.scoring.mode).toBe('endpoint');
+    expect(config.scoring.mode).toBe('in-lambda');
     expect(config.scoring.serverlessMemoryMb).toBe(2048);
     expect(config.clean).toMatchObject({ batchSize: 1000, maxBatchingWindowSeconds: 5, retryAttempts: 3, maxRecordAgeSeconds: 3600 });
-    expect(config.features).toMatchObject({ batchSize: 10_000, maxBatchingWindowSeconds: 60, retryAttempts: 3 });
+    expect(config.features).toMatchObject({ batchSize: 10_000, maxBatchingWindowSeconds: 300, retryAttempts: 3 });
     expect(config.dataRemovalPolicy).toBe('retain');
     expect(config.logRetentionDays).toBe(30);
     expect(config.alerts.critical).toEqual({ emails: [], sms: [], https: [], sqs: [] });
@@ -83,5 +86,43 @@ describe('readStageConfig', () => {
 
   it('rejects a string that is not JSON', () => {
     expect(() => readStageConfig('{stage:prod}')).toThrow(/must be JSON/);
+  });
+
+  it('rejects a JSON string that is not an object', () => {
+    expect(() => readStageConfig('["prod"]', {})).toThrow(StageConfigError);
+  });
+
+  it('keeps the cdk.json subscriptions when -c sets only the stage', () => {
+    const cdkJson = { stage: 'dev', alerts: { ops: { emails: ['ops@example.com'] } } };
+
+    const config = readStageConfig('{"stage":"prod"}', cdkJson);
+
+    expect(config.stage).toBe('prod');
+    expect(config.alerts.ops.emails).toEqual(['ops@example.com']);
+  });
+
+  it('merges nested objects key by key and replaces arrays whole', () => {
+    const cdkJson = { alerts: { ops: { emails: ['a@example.com', 'b@example.com'], sms: ['+14155550100'] } }, scoring: { mode: 'endpoint' } };
+
+    const config = readStageConfig('{"alerts":{"ops":{"emails":["c@example.com"]}},"scoring":{"serverlessMemoryMb":3072}}', cdkJson);
+
+    expect(config.alerts.ops).toMatchObject({ emails: ['c@example.com'], sms: ['+14155550100'] });
+    expect(config.scoring).toMatchObject({ mode: 'endpoint', serverlessMemoryMb: 3072 });
+  });
+
+  it('removes a key given as null so its default applies', () => {
+    const config = readStageConfig('{"streams":null}', { streams: { mode: 'on-demand' } });
+
+    expect(config.streams).toEqual({ mode: 'provisioned', rawShards: 1, cleanShards: 1 });
+  });
+});
+
+describe('mergeStageContext', () => {
+  it('never changes the base object', () => {
+    const base = { alerts: { ops: { emails: ['a@example.com'] } } };
+
+    mergeStageContext(base, { alerts: { ops: { emails: [] } } });
+
+    expect(base).toEqual({ alerts: { ops: { emails: ['a@example.com'] } } });
   });
 });

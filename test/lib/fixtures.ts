@@ -5,6 +5,9 @@ import { buildPdmApp, type PdmStacks } from '../../lib/pdm-app.ts';
 
 export const TEST_ENV = { account: '123456789012', region: 'eu-west-1' } as const;
 
+/** Serverless endpoint scoring in an account whose quotas were raised to fit the bundle's 9 endpoints. */
+export const ENDPOINT_SCORING = { mode: 'endpoint', serverlessQuota: { maxEndpoints: 50, maxTotalConcurrency: 500 } } as const;
+
 export function buildTestApp(rawConfig: unknown = {}): { app: App; stacks: PdmStacks } {
   const app = new App();
   const stacks = buildPdmApp(app, parseStageConfig(rawConfig), { env: TEST_ENV });

@@ -3,12 +3,14 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
 import { parseStageConfig } from '../../lib/config.ts';
 import { addNagChecks, buildPdmApp } from '../../lib/pdm-app.ts';
-import { TEST_ENV } from './fixtures.ts';
+import { ENDPOINT_SCORING, TEST_ENV } from './fixtures.ts';
 
 /** Synthesises with cdk-nag; in process, any finding (error or warning) makes synth throw ValidationFailed. */
 // The widest config: Timestream on, endpoints on, every subscription kind.
 const WIDEST = {
   timestream: { enabled: true },
+  scoring: ENDPOINT_SCORING,
+  provisioning: { fleetByClaim: true },
   alerts: { critical: { emails: ['a@example.com'], sqs: ['arn:aws:sqs:eu-west-1:123456789012:q'] }, ops: { https: ['https://example.com/h'] } },
 };
 

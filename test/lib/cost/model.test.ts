@@ -29,8 +29,8 @@ describe('estimateCost', () => {
 
   it('counts one endpoint call per predictor per invocation, whatever the number of assets in it', () => {
     // Arrange: pumps only (2 predictors); 1 asset → 1 message per invocation; 1,000 assets → ~25 per invocation.
-    const one = estimateCost({ assets: 1, intervalSeconds: 60, mix: pump });
-    const many = estimateCost({ assets: 1000, intervalSeconds: 60, mix: pump });
+    const one = estimateCost({ assets: 1, intervalSeconds: 60, mix: pump, scoring: 'endpoint' });
+    const many = estimateCost({ assets: 1000, intervalSeconds: 60, mix: pump, scoring: 'endpoint', featuresBatchingWindowSeconds: 60 });
     // Assert
     expect(one.byService.sagemaker.usage.calls).toBeCloseTo(2 * one.byService.lambda.usage.featuresInvocations!, 3);
     expect(many.byService.sagemaker.usage.calls).toBeCloseTo(2 * many.byService.lambda.usage.featuresInvocations!, 3);
@@ -52,7 +52,7 @@ describe('estimateCost', () => {
 
   it('gives the floor as IoT messaging plus raw ingest plus Timestream writes', () => {
     // Arrange: 1 pump asset, 1 message per minute: 43,800 messages; raw record 76+152 → 384 B → 1 KB.
-    const r = estimateCost({ assets: 1, intervalSeconds: 60, mix: pump });
+    const r = estimateCost({ assets: 1, intervalSeconds: 60, mix: pump, streamMode: 'on-demand', basicIngest: false });
     const prices = loadPrices().prices;
     const expected = 43_800 * (1 / 1e6) + ((43_800 * 1024) / 1024 ** 3) * (prices['kinesis.onDemandIngestPerGb']?.usd ?? NaN);
     expect(r.floorUsdPerMonth).toBeCloseTo(expected, 2);
@@ -89,8 +89,48 @@ describe('estimateCost', () => {
     expect(batched.byService.dynamodb.usd).toBeLessThan(naive.byService.dynamodb.usd / 5);
   });
 
-  it('rejects a non-positive input with a reason', () => {
-    expect(() => estimateCost({ assets: 0, intervalSeconds: 60 })).toThrow(CostInputError);
+  it('drops the messaging charge with Basic Ingest but keeps it in the reference floor', () => {
+    const broker = estimateCost({ assets: 1000, intervalSeconds: 60, basicIngest: false });
+    const basic = estimateCost({ assets: 1000, intervalSeconds: 60, basicIngest: true });
+    const prices = loadPrices().prices;
+    const messaging = (1000 * MONTH_S) / 60 / 1e6 * prices['iot.messagePerMillion']!.usd;
+
+    expect(broker.byService.iotCore.usd - basic.byService.iotCore.usd).toBeCloseTo(messaging, 1);
+    expect(basic.floorUsdPerMonth).toBe(broker.floorUsdPerMonth);
+    const rules = messaging * (prices['iot.ruleTriggeredPerMillion']!.usd + prices['iot.actionPerMillion']!.usd);
+    expect(basic.paidFloorUsdPerMonth).toBeCloseTo(basic.floorUsdPerMonth - messaging + rules, 1);
+    expect(broker.paidFloorUsdPerMonth).toBe(broker.floorUsdPerMonth);
+  });
+
+  it('prices the default stack within 2× the floor at 1,000 and 10,000 assets and under $25 at rest', () => {
+    for (const assets of [1000, 10_000]) {
+      const r = estimateCost({ assets, intervalSeconds: 60 });
+      expect(r.totalUsdPerMonth / r.floorUsdPerMonth).toBeLessThanOrEqual(2);
+    }
+    const rest = estimateCost({ assets: 0, intervalSeconds: 60 });
+    expect(rest.totalUsdPerMonth).toBeLessThanOrEqual(25);
+    expect(rest.byService.iotCore.usd + rest.byService.dynamodb.usd + rest.byService.lambda.usd).toBe(0);
+  });
+
+  it('costs less at rest with provisioned one-shard streams than with on-demand ones', () => {
+    const provisioned = estimateCost({ assets: 0, intervalSeconds: 60, streamMode: 'provisioned' });
+    const onDemand = estimateCost({ assets: 0, intervalSeconds: 60, streamMode: 'on-demand' });
+
+    expect(provisioned.byService.kinesis.usd).toBeCloseTo(2 * 730 * 0.015, 2);
+    expect(onDemand.byService.kinesis.usd).toBeCloseTo(2 * 730 * 0.04, 2);
+  });
+
+  it('adds clean-stream shards until a features window fits one batch per shard', () => {
+    const r = estimateCost({ assets: 10_000, intervalSeconds: 60 });
+
+    // 10,000 assets × 5 samples per 300 s window = 50,000 records over 10,000-record batches.
+    expect(r.inputs.cleanShards).toBe(5);
+    expect(r.inputs.rawShards).toBe(1);
+  });
+
+  it('rejects a negative or non-integer input with a reason', () => {
+    expect(() => estimateCost({ assets: -1, intervalSeconds: 60 })).toThrow(CostInputError);
+    expect(() => estimateCost({ assets: 1, intervalSeconds: 0 })).toThrow(CostInputError);
     expect(() => estimateCost({ assets: 1, intervalSeconds: 60, samplesPerMessage: 1.5 })).toThrow(/integer/);
   });
 });

@@ -44,7 +44,8 @@ describe('AlertingStack', () => {
 
   it('lets EventBridge write to the transitions log group through a native resource policy', () => {
     template.resourceCountIs('AWS::Logs::ResourcePolicy', 1);
-    template.resourceCountIs('AWS::Lambda::Function', 0);
+    // The alert formatter is the stack's only function: no custom-resource Lambda for the log policy.
+    template.resourceCountIs('AWS::Lambda::Function', 1);
     template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/events/pdm-dev-twin-transitions', RetentionInDays: 30 });
   });
 
@@ -56,12 +57,36 @@ describe('AlertingStack', () => {
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'sqs', RawMessageDelivery: true });
   });
 
-  it('filters on the event body, where EventBridge puts siteId and assetModel', () => {
+  it('filters on the siteId and assetModel message attributes the formatter sets', () => {
     template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'email',
-      FilterPolicyScope: 'MessageBody',
-      FilterPolicy: { detail: { siteId: ['plant-1'], assetModel: ['centrifugal-pump'] } },
+      FilterPolicyScope: Match.absent(),
+      FilterPolicy: { siteId: ['plant-1'], assetModel: ['centrifugal-pump'] },
     });
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'https', FilterPolicy: Match.absent() });
+  });
+
+  it('routes topic-bound alerts through the formatter, naming the topic and passing the whole event', () => {
+    const critical = ALERT_ROUTES.find((r) => r.target === 'critical-topic')!;
+    template.hasResourceProperties('AWS::Events::Rule', {
+      Description: critical.description,
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Notify'), 'Arn'] },
+          InputTransformer: { InputPathsMap: { f1: '$' }, InputTemplate: '{"topic":"critical","event":<f1>}' },
+        }),
+      ],
+    });
+  });
+
+  it('lets the formatter publish to both alert topics, with their key, and sends its failures to the DLQ', () => {
+    const policies = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) => id.startsWith('Notify'));
+    const actions = policies.flatMap(([, p]) => (p as { Properties: { PolicyDocument: { Statement: Array<{ Action: string | string[] }> } } }).Properties.PolicyDocument.Statement.flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action])));
+
+    expect(actions.filter((a) => a === 'sns:Publish')).toHaveLength(2);
+    expect(actions).toEqual(expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey*']));
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^RulesDlq'), 'Arn'] } } },
+    });
   });
 });

@@ -6,8 +6,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseStageConfig } from '../../../lib/config.ts';
 import { ContradictoryPropsError, PROJECT_ROOT } from '../../../lib/constructs/pdm-function.ts';
 import { endpointName, ModelEndpoints } from '../../../lib/sagemaker/model-endpoints.ts';
+import { checkServerlessQuota, ServerlessQuotaError } from '../../../lib/sagemaker/quota.ts';
 import { ModelStack } from '../../../lib/stacks/model-stack.ts';
-import { buildTestApp, TEST_ENV } from '../fixtures.ts';
+import { buildTestApp, ENDPOINT_SCORING, TEST_ENV } from '../fixtures.ts';
 
 const bundleDir = join(PROJECT_ROOT, 'layers', 'model');
 const manifest = JSON.parse(readFileSync(join(bundleDir, 'manifest.json'), 'utf8')) as { models: Record<string, { predictors: unknown[] }> };
@@ -19,7 +20,7 @@ describe('ModelStack', () => {
 
   beforeAll(() => {
     const app = new App();
-    const config = parseStageConfig({ scoring: { serverlessMemoryMb: 3072, serverlessMaxConcurrency: 7 } });
+    const config = parseStageConfig({ scoring: { ...ENDPOINT_SCORING, serverlessMemoryMb: 3072, serverlessMaxConcurrency: 7 } });
     const serverlessStack = new ModelStack(app, 'Serverless', { env: TEST_ENV, prefix: 'pdm-t', scoring: config.scoring, bundleDir });
     const instanceConfig = parseStageConfig({ scoring: { mode: 'instance', instanceType: 'ml.c5.large', instanceCount: 2 } });
     const instanceStack = new ModelStack(app, 'Instance', { env: TEST_ENV, prefix: 'pdm-t', scoring: instanceConfig.scoring, bundleDir });
@@ -66,6 +67,49 @@ describe('ModelStack', () => {
     expect(resources).toHaveLength(predictorCount);
     // Each resource is one content-addressed object (CDK keeps the last extension, ".gz").
     for (const r of resources) expect(JSON.stringify(r)).toMatch(/\/[0-9a-f]{64}\.gz"\]\]\}$/);
+  });
+
+  it('gives every endpoint its own log group with a retention, and writes logs only there', () => {
+    serverless.resourceCountIs('AWS::Logs::LogGroup', predictorCount);
+    serverless.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/sagemaker/Endpoints/pdm-t-centrifugal-pump-failure', RetentionInDays: 30 });
+    const policies = Object.values(serverless.findResources('AWS::IAM::Policy')) as Array<{ Properties: { PolicyDocument: { Statement: Array<{ Action: unknown; Resource: unknown }> } } }>;
+    const logs = policies.flatMap((p) => p.Properties.PolicyDocument.Statement).filter((s) => JSON.stringify(s.Action).includes('logs:'));
+
+    expect(logs).toHaveLength(predictorCount);
+    for (const s of logs) expect(s.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/Logs/), 'Arn'] });
+  });
+});
+
+describe('serverless quota check', () => {
+  const build = (scoring: unknown) => () =>
+    new ModelStack(new App(), 'M', { env: TEST_ENV, prefix: 'pdm-t', scoring: parseStageConfig({ scoring }).scoring, bundleDir });
+
+  it('fails the synth naming the setting and the quota code when total concurrency exceeds the default quota', () => {
+    expect(build({ mode: 'endpoint', serverlessQuota: { maxEndpoints: 50 } })).toThrow(ServerlessQuotaError);
+    expect(build({ mode: 'endpoint', serverlessQuota: { maxEndpoints: 50 } })).toThrow(
+      new RegExp(`${predictorCount} endpoints × pdm\\.scoring\\.serverlessMaxConcurrency 5 = ${predictorCount * 5} .*pdm\\.scoring\\.serverlessQuota\\.maxTotalConcurrency = 10.*L-96300102`),
+    );
+  });
+
+  it('fails the synth when the bundle needs more endpoints than the quota allows', () => {
+    expect(build({ mode: 'endpoint', serverlessMaxConcurrency: 1, serverlessQuota: { maxTotalConcurrency: 100 } })).toThrow(
+      /pdm\.scoring\.serverlessQuota\.maxEndpoints = 5/,
+    );
+  });
+
+  it('accepts endpoints that fit a raised quota', () => {
+    expect(build({ mode: 'endpoint', serverlessMaxConcurrency: 2, serverlessQuota: { maxEndpoints: predictorCount, maxTotalConcurrency: 2 * predictorCount } })).not.toThrow();
+  });
+
+  it('does not apply the serverless quota to instance endpoints', () => {
+    expect(build({ mode: 'instance' })).not.toThrow();
+  });
+});
+
+describe('checkServerlessQuota', () => {
+  it('accepts exactly the quota and rejects one more', () => {
+    expect(() => checkServerlessQuota(5, 2, { maxEndpoints: 5, maxTotalConcurrency: 10 })).not.toThrow();
+    expect(() => checkServerlessQuota(5, 3, { maxEndpoints: 5, maxTotalConcurrency: 10 })).toThrow(ServerlessQuotaError);
   });
 });
 

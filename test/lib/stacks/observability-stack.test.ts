@@ -1,7 +1,7 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HANDLER_METRICS } from '../../../lib/stacks/observability-stack.ts';
-import { buildTestApp } from '../fixtures.ts';
+import { buildTestApp, ENDPOINT_SCORING } from '../fixtures.ts';
 
 describe('ObservabilityStack', () => {
   let template: Template;
@@ -9,7 +9,7 @@ describe('ObservabilityStack', () => {
   let endpointCount: number;
 
   beforeAll(() => {
-    const { stacks } = buildTestApp();
+    const { stacks } = buildTestApp({ scoring: ENDPOINT_SCORING });
     endpointCount = Object.keys(stacks.model!.endpoints).length;
     template = Template.fromStack(stacks.observability);
     inLambda = Template.fromStack(buildTestApp({ scoring: { mode: 'in-lambda' } }).stacks.observability);
@@ -68,5 +68,51 @@ describe('ObservabilityStack', () => {
 
   it('builds one dashboard', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it('compares fallback rows with assets scored, so the share reaches 1 when every call falls back', () => {
+    for (const part of [
+      { Expression: 'IF(scored > 0, fallbacks / scored, 0)' },
+      { Id: 'fallbacks', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'EndpointFallbackRows' }) }) },
+      { Id: 'scored', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'Assets' }) }) },
+    ]) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 0.1, Metrics: Match.arrayWith([Match.objectLike(part)]) });
+    }
+  });
+
+  it('alarms on topic rule action failures and throttling of all three rules', () => {
+    for (const [id, metricName] of [['failure', 'Failure'], ['throttled', 'RuleMessageThrottled']] as const) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Threshold: 0,
+        Metrics: Match.arrayWith([
+          Match.objectLike({ Expression: `FILL(${id}0, 0) + FILL(${id}1, 0) + FILL(${id}2, 0)` }),
+          ...['telemetry', 'maintenance', 'events'].map((kind) =>
+            Match.objectLike({
+              MetricStat: Match.objectLike({
+                Metric: Match.objectLike({ Namespace: 'AWS/IoT', MetricName: metricName, Dimensions: Match.arrayWith([{ Name: 'RuleName', Value: `pdm_dev_${kind}` }]) }),
+              }),
+            }),
+          ),
+        ]),
+      });
+    }
+  });
+
+  it('alarms when the rule-error bucket holds any object', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/S3',
+      MetricName: 'NumberOfObjects',
+      Dimensions: Match.arrayWith([{ Name: 'StorageType', Value: 'AllStorageTypes' }]),
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      Period: 86_400,
+    });
+  });
+
+  it('alarms on write and read throttling of both streams', () => {
+    for (const metric of ['WriteProvisionedThroughputExceeded', 'ReadProvisionedThroughputExceeded']) {
+      const matches = template.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: 'AWS/Kinesis', MetricName: metric, Threshold: 0 } });
+      expect(Object.keys(matches)).toHaveLength(2);
+    }
   });
 });

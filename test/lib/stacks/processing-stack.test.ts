@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -11,7 +14,7 @@ import { ENV } from '../../../lambdas/core/config/env.ts';
 import { parseStageConfig } from '../../../lib/config.ts';
 import { ContradictoryPropsError } from '../../../lib/constructs/pdm-function.ts';
 import { ProcessingStack, type ProcessingStackProps } from '../../../lib/stacks/processing-stack.ts';
-import { buildTestApp, TEST_ENV } from '../fixtures.ts';
+import { buildTestApp, ENDPOINT_SCORING, TEST_ENV } from '../fixtures.ts';
 
 type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
 
@@ -37,7 +40,7 @@ describe('ProcessingStack', () => {
   let timestreamTemplate: Template;
 
   beforeAll(() => {
-    const { stacks } = buildTestApp({ clean: { batchSize: 250, maxBatchingWindowSeconds: 2, retryAttempts: 5, maxRecordAgeSeconds: 7200 } });
+    const { stacks } = buildTestApp({ scoring: ENDPOINT_SCORING, clean: { batchSize: 250, maxBatchingWindowSeconds: 2, retryAttempts: 5, maxRecordAgeSeconds: 7200 } });
     template = Template.fromStack(stacks.processing);
     const withTimestream = buildTestApp({ timestream: { enabled: true }, scoring: { mode: 'in-lambda' } });
     timestreamTemplate = Template.fromStack(withTimestream.stacks.processing);
@@ -58,11 +61,11 @@ describe('ProcessingStack', () => {
       MaximumRetryAttempts: 5,
       MaximumRecordAgeInSeconds: 7200,
     });
-    // The features consumer keeps its own defaults: a minute of samples per twin write.
+    // The features consumer keeps its own defaults: five minutes of samples per twin write.
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       ...safeguards,
       BatchSize: 10_000,
-      MaximumBatchingWindowInSeconds: 60,
+      MaximumBatchingWindowInSeconds: 300,
       MaximumRetryAttempts: 3,
       MaximumRecordAgeInSeconds: 3600,
     });
@@ -125,6 +128,27 @@ describe('ProcessingStack', () => {
     for (const s of wildcard) {
       for (const a of actionsOf(s)) expect(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'timestream:DescribeEndpoints']).toContain(a);
     }
+  });
+
+  it('grants neither function Encrypt or ReEncrypt on the data key', () => {
+    for (const fn of ['Clean', 'Features']) {
+      const kms = statementsOf(template, fn).flatMap(actionsOf).filter((x) => x.startsWith('kms:'));
+
+      expect(kms.length).toBeGreaterThan(0);
+      for (const x of kms) expect(['kms:Decrypt', 'kms:GenerateDataKey']).toContain(x);
+    }
+  });
+
+  it('lets the clean function only read assets by key', () => {
+    const dynamo = statementsOf(template, 'Clean').flatMap(actionsOf).filter((x) => x.startsWith('dynamodb:'));
+
+    expect(dynamo.sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem']);
+  });
+
+  it('lets the feature function read, put and update twins but not delete, batch-write or scan them', () => {
+    const dynamo = new Set(statementsOf(template, 'Features').flatMap(actionsOf).filter((x) => x.startsWith('dynamodb:')));
+
+    expect([...dynamo].sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
   });
 
   it('grants InvokeEndpoint on the named endpoints only', () => {
@@ -193,7 +217,7 @@ describe('ProcessingStack props', () => {
   }
 
   it.each([
-    ['endpoint scoring without endpoints', {}, undefined, /needs the endpoint names/],
+    ['endpoint scoring without endpoints', { scoring: ENDPOINT_SCORING }, undefined, /needs the endpoint names/],
     ['in-lambda scoring with endpoints', { scoring: { mode: 'in-lambda' } }, { 'm/p': 'e' }, /deploys no endpoints/],
   ])('rejects %s', (_name, raw, endpoints, message) => {
     const app = new App();
@@ -203,6 +227,17 @@ describe('ProcessingStack props', () => {
 
     expect(error).toBeInstanceOf(ContradictoryPropsError);
     expect(error.message).toMatch(message);
+  });
+
+  it('refuses to synthesise without a model bundle, which the feature function needs to start', () => {
+    const app = new App();
+    const imports = new Stack(app, 'Imports', { env: TEST_ENV });
+    const layersDir = mkdtempSync(join(tmpdir(), 'pdm-layers-'));
+
+    const error = errorOf(() => new ProcessingStack(app, 'P', { ...baseProps(imports, {}), layersDir }));
+
+    expect(error).toBeInstanceOf(ContradictoryPropsError);
+    expect(error.message).toMatch(/no model bundle at .*manifest\.json/);
   });
 
   it('rejects Timestream enabled without its resources', () => {

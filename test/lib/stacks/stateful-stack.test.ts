@@ -20,12 +20,19 @@ describe('StatefulStack', () => {
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
   });
 
-  it('encrypts both streams with the key, on demand by default', () => {
+  it('encrypts both streams with the key, one provisioned shard each by default', () => {
     template.resourceCountIs('AWS::Kinesis::Stream', 2);
     template.allResourcesProperties('AWS::Kinesis::Stream', {
       StreamEncryption: { EncryptionType: 'KMS', KeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } },
-      StreamModeDetails: { StreamMode: 'ON_DEMAND' },
+      StreamModeDetails: { StreamMode: 'PROVISIONED' },
+      ShardCount: 1,
     });
+  });
+
+  it('uses on-demand streams when configured', () => {
+    const onDemand = Template.fromStack(buildTestApp({ streams: { mode: 'on-demand' } }).stacks.stateful);
+
+    onDemand.allResourcesProperties('AWS::Kinesis::Stream', { StreamModeDetails: { StreamMode: 'ON_DEMAND' }, ShardCount: Match.absent() });
   });
 
   it('uses the configured shard counts in provisioned mode', () => {
@@ -79,6 +86,38 @@ describe('StatefulStack', () => {
   it('creates the custom bus with an archive', () => {
     template.hasResourceProperties('AWS::Events::EventBus', { Name: 'pdm-dev-twin-events' });
     template.hasResourceProperties('AWS::Events::Archive', { EventPattern: { source: ['pdm.twin'] } });
+  });
+
+  it('renders the archive without an empty KmsKeyIdentifier', () => {
+    template.hasResourceProperties('AWS::Events::Archive', { KmsKeyIdentifier: Match.absent() });
+  });
+
+  it('lets CloudWatch alarms of this account publish to the ops topic', () => {
+    const opsTopic = Object.entries(template.findResources('AWS::SNS::Topic')).find(([, r]) => (r as { Properties: { TopicName: string } }).Properties.TopicName === 'pdm-dev-ops')![0];
+
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: opsTopic }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('lets only CloudWatch (not EventBridge) use the key as a service principal', () => {
+    const key = Object.values(template.findResources('AWS::KMS::Key'))[0] as { Properties: { KeyPolicy: { Statement: Array<{ Principal?: { Service?: unknown } }> } } };
+    const services = key.Properties.KeyPolicy.Statement.flatMap((s) => {
+      const svc = s.Principal?.Service;
+      return svc === undefined ? [] : Array.isArray(svc) ? svc : [svc];
+    });
+
+    expect(services).toEqual(['cloudwatch.amazonaws.com']);
   });
 
   it('creates encrypted failure queues for both consumers', () => {
