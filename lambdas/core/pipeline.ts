@@ -11,9 +11,12 @@ import { defaultAlertPolicy } from './alerts/policy.ts';
 import type { AnomalyBaseline } from './anomaly/index.ts';
 import { findAssetModel } from './catalog/index.ts';
 import type { AssetLookup, AssetModel } from './catalog/types.ts';
+import { downtimeHoursOf, warmupOf } from './catalog/types.ts';
 import type { Counts, SampleCounts } from './cleaning/index.ts';
 import { addCounts, cleanMessage, emptyCounts } from './cleaning/index.ts';
 import type { QuarantineRecord } from './cleaning/reasons.ts';
+import { decisionsOf, type ModelBundle } from './model/bundle.ts';
+import type { ModelDecisions } from './model/decision.ts';
 import { defaultHealthPolicy } from './twin/health.ts';
 import type { FeatureRow, Policies, Prediction, Twin, TwinInput, TwinTransition } from './twin/twin.ts';
 import { completeBatch, defaultRiskPolicy, prepareBatch } from './twin/twin.ts';
@@ -37,11 +40,28 @@ export interface PipelineContext {
   readonly policiesFor?: (model: AssetModel) => Policies;
 }
 
-export function defaultPolicies(model: AssetModel): Policies {
+export function defaultPolicies(model: AssetModel, decisions?: ModelDecisions): Policies {
+  const downtime = downtimeHoursOf(model);
   return {
     health: defaultHealthPolicy(model.clock),
-    alert: defaultAlertPolicy(model.clock, model.downtimeCostPerHour),
-    risk: defaultRiskPolicy(model.clock),
+    alert: defaultAlertPolicy(model.clock, model.downtimeCostPerHour, {
+      unplannedDowntimeHours: downtime.unplanned,
+      plannedDowntimeHours: downtime.planned,
+    }),
+    risk: { ...defaultRiskPolicy(model.clock), warmup: warmupOf(model), ...(decisions ? { decisions } : {}) },
+  };
+}
+
+/** Policies whose risk decisions follow each asset model's classifiers' thresholds in the bundle. */
+export function bundlePolicies(bundle: ModelBundle): (model: AssetModel) => Policies {
+  const cache = new Map<string, Policies>();
+  return (model) => {
+    let p = cache.get(model.id);
+    if (p === undefined) {
+      p = defaultPolicies(model, decisionsOf(bundle.models.get(model.id)));
+      cache.set(model.id, p);
+    }
+    return p;
   };
 }
 

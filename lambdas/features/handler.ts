@@ -15,6 +15,7 @@ import { TimestreamTelemetryStore } from '../adapters/aws/timestream.ts';
 import { InProcessScorer, readBundleDir } from '../adapters/model.ts';
 import { CachedAssetRegistry, NoopTelemetryStore, type Scorer, type TelemetryStore } from '../adapters/ports.ts';
 import { ENV, parseFeatureFunctionEnv } from '../core/config/env.ts';
+import { bundlePolicies } from '../core/pipeline.ts';
 import { createHandler } from './app.ts';
 
 export { createHandler } from './app.ts';
@@ -58,4 +59,6 @@ export const handler = createHandler({
   alerts: new EventBridgeAlertPublisher(clients.events, env[ENV.eventBus]),
   logger,
   metrics,
+  // Each classifier decides at the thresholds its manifest entry ships (calibrated on validation data).
+  policiesFor: bundlePolicies(bundle),
 });

@@ -76,6 +76,7 @@ export class MemoryDashboardSource implements DashboardSource {
   private readonly histories = new Map<string, HistoryPoint[]>();
   private readonly alertFeed: TwinHealthChangedDetail[] = [];
   private readonly listeners = new Set<(event: DashboardEvent) => void>();
+  private readonly bundle: ModelBundle;
   private readonly scorer: RowScorer;
   private readonly recordingScorer: RowScorer;
   private readonly lookup: ReturnType<typeof fleetLookup>;
@@ -89,7 +90,8 @@ export class MemoryDashboardSource implements DashboardSource {
     this.fleetAssets = options.fleet ?? createFleet(options.fleetOptions ?? {});
     this.simulator = new FleetSimulator(this.fleetAssets, options.simulator ?? { seed: 1 });
     this.lookup = fleetLookup(this.fleetAssets);
-    this.scorer = createBundleScorer(options.bundle ?? readBundle());
+    this.bundle = options.bundle ?? readBundle();
+    this.scorer = createBundleScorer(this.bundle);
     this.historyLimit = options.historyLimit ?? 2000;
     this.alertLimit = options.alertLimit ?? 500;
     // The pipeline does not return per-row predictions; this scorer records them as it scores.
@@ -186,6 +188,7 @@ export class MemoryDashboardSource implements DashboardSource {
     return projectWhatIf({
       twin,
       model,
+      bundle: this.bundle,
       scorer: this.scorer,
       component: request.component,
       deferDays: request.deferDays,

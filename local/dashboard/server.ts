@@ -227,7 +227,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       const body = parsed.data;
       const entry = await findEntry(body.assetId);
       const model = findAssetModel(entry.modelId);
-      if (model && !(body.component in model.components)) {
+      // Object.hasOwn, not `in`: "constructor", "toString" or "__proto__" are on every object's prototype.
+      if (model && !Object.hasOwn(model.components, body.component)) {
         throw new HttpError(
           400,
           `invalid what-if request: component "${body.component}" is not a component of ${model.id} (${Object.keys(model.components).join(', ')})`,

@@ -35,15 +35,54 @@ export interface WhatIfRequest {
 export interface WhatIfPoint {
   /** Days from now. */
   readonly day: number;
+  /** The twin's risk (0–1), the highest reached from today to this day. */
+  readonly risk: number;
+  /** Highest predicted failure probability from today to this day; null without a failure model. */
   readonly failureProbability: number | null;
+  /** Lowest predicted RUL from today to this day, clock units (ms or cycles); null without a RUL model. */
   readonly rul: number | null;
+  /** Highest failure probability of the deferred component's own model; null where the bundle has none. */
   readonly componentFailure: number | null;
+}
+
+/** Why a what-if has no line (or a shorter one than asked for). */
+export type WhatIfReason =
+  /** A projected feature leaves the range the models were trained to resolve. */
+  | 'extrapolation'
+  /** The bundle has no model for the asset model. */
+  | 'no-model'
+  /** No model in the bundle was trained on failures of the deferred component. */
+  | 'no-component-model'
+  /** The bundle's training ranges are unknown (it was trained on other data than the stored ranges). */
+  | 'no-training-ranges';
+
+/** A projected feature outside the range it took in the models' training data. */
+export interface WhatIfOutOfRange {
+  readonly feature: string;
+  readonly value: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+export interface WhatIfLimit {
+  readonly reason: WhatIfReason;
+  /** First day without a basis; 1 when there is none beyond today. */
+  readonly fromDay: number;
+  /** The reason in words, for the panel. */
+  readonly message: string;
+  /** For `extrapolation`: the features that left their range on `fromDay`, furthest out first. */
+  readonly features?: readonly WhatIfOutOfRange[];
 }
 
 export interface WhatIfResult {
   readonly assetId: string;
   readonly component: string;
+  /** Days asked for. */
   readonly deferDays: number;
+  /** Days the models have a basis for: `points` runs from day 0 to this day (0 and no points without any). */
+  readonly projectedDays: number;
+  /** Why the projection stops before `deferDays`; null when it covers them all. */
+  readonly limit: WhatIfLimit | null;
   /** How the future was projected, in words (shown next to the chart). */
   readonly method: string;
   readonly points: readonly WhatIfPoint[];

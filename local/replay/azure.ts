@@ -9,6 +9,8 @@
  */
 import { join } from 'node:path';
 import type { TwinHealthChangedDetail } from '../../lambdas/core/alerts/policy.ts';
+import type { AnomalyBaseline } from '../../lambdas/core/anomaly/types.ts';
+import type { AssetModel } from '../../lambdas/core/catalog/types.ts';
 import { EVENT_SCHEMA } from '../../lambdas/core/contract/telemetry.ts';
 import { eventsTopic, maintenanceTopic, telemetryTopic } from '../../lambdas/core/contract/topics.ts';
 import {
@@ -20,7 +22,8 @@ import {
   type MachineEvent,
   telemetryMachines,
 } from '../../ml/datasets/azure.ts';
-import { type RunSummary, startLocalRuntime } from '../runtime/runtime.ts';
+import type { RunSummary } from '../runtime/runtime.ts';
+import { type ReplayProgress, ReplayInputError, runReplay } from './run.ts';
 import { type ReplayScore, scoreReplay, type ScoredFailure } from './score.ts';
 
 /** Where the data lives relative to the project root (tests and the CLI read it in place). */
@@ -29,12 +32,7 @@ export const DEFAULT_AZURE_DIR = join(import.meta.dirname, '..', '..', '..', 'sh
 /** The month `docs/azure-pdm.md` holds out for evaluation (the shipped models saw it in training). */
 export const MARCH_2015 = { from: Date.UTC(2015, 2, 1), to: Date.UTC(2015, 3, 1, 6) } as const;
 
-export interface ReplayProgress {
-  readonly published: number;
-  readonly total: number;
-  /** Data time of the last published message (ISO-8601). */
-  readonly clock: string;
-}
+export type { ReplayProgress };
 
 export interface ReplayAzureOptions {
   /** Directory with the PdM_* files. @default ../shared/data/azure_pdm */
@@ -53,6 +51,10 @@ export interface ReplayAzureOptions {
   readonly horizonMs?: number;
   /** Pipeline drain timeout after the last publish, ms. @default 900 000 */
   readonly drainTimeoutMs?: number;
+  /** Model bundle directory the pipeline scores with. @default layers/model (the shipped bundle) */
+  readonly modelDir?: string;
+  /** Anomaly baseline per asset model (a held-out replay's). @default the shipped ones */
+  readonly baselineFor?: (model: AssetModel) => AnomalyBaseline;
 }
 
 export interface AzureReplayResult {
@@ -141,11 +143,7 @@ export function sliceAzure(data: AzureData, machines: readonly number[], from: n
   return { ...data, telemetry: data.telemetry.filter((r) => ids.has(r.machineId) && r.ts >= from && r.ts < to) };
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
-
-export class ReplayInputError extends Error {
-  override readonly name: string = 'ReplayInputError';
-}
+export { ReplayInputError };
 
 /** Runs the replay end to end and scores it; see the module comment. */
 export async function replayAzure(options: ReplayAzureOptions = {}): Promise<AzureReplayResult> {
@@ -167,104 +165,50 @@ export async function replayAzure(options: ReplayAzureOptions = {}): Promise<Azu
   const messages = azureMessages(data, machines);
   const info = new Map(full.machines.map((m) => [m.machineId, m]));
 
-  const alerts: TwinHealthChangedDetail[] = [];
-  const alertIds = new Set<string>();
-  const started = performance.now();
-  const runtime = await startLocalRuntime({
-    fleetAssets: machines.map((id) => machineAsset(info.get(id), id)),
-    logLevel: 'SILENT',
-    // The runtime's own alert log keeps only the newest 1,000: collect every alert here.
-    onAlert: (a) => {
-      if (alertIds.has(a.alertId)) return;
-      alertIds.add(a.alertId);
-      alerts.push(a);
-    },
+  const run = await runReplay({
+    assets: machines.map((id) => machineAsset(info.get(id), id)),
+    messages: messages.map((m) => ({ ts: m.ts, clientId: m.topic.split('/')[2]!, topic: m.topic, payload: m.payload })),
+    speed: speed === 'max' ? 'max' : speed * HOUR_MS,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.drainTimeoutMs !== undefined ? { drainTimeoutMs: options.drainTimeoutMs } : {}),
+    ...(options.modelDir !== undefined ? { modelDir: options.modelDir } : {}),
+    ...(options.baselineFor !== undefined ? { baselineFor: options.baselineFor } : {}),
   });
-  let accepted = 0;
-  let refused = 0;
-  let publishSeconds: number;
-  try {
-    const t0 = messages[0]!.ts;
-    let published = 0;
-    let nextReport = 2_000;
-    // One group per data hour: the clock moves to it, then each machine publishes its messages of that
-    // hour in order while the machines go in parallel (one MQTT connection each).
-    for (let i = 0; i < messages.length; ) {
-      const ts = messages[i]!.ts;
-      let j = i;
-      while (j < messages.length && messages[j]!.ts === ts) j++;
-      const perMachine = new Map<number, Outgoing[]>();
-      for (let k = i; k < j; k++) {
-        const m = messages[k]!;
-        const list = perMachine.get(m.machine);
-        if (list) list.push(m);
-        else perMachine.set(m.machine, [m]);
-      }
-      if (speed !== 'max') await sleep(started + ((ts - t0) / HOUR_MS / speed) * 1000 - performance.now());
-      // As `pdm ingest` does: the broker's clock (the rule's timestamp()) follows the data.
-      runtime.setClock(ts + 1_000);
-      await Promise.all(
-        [...perMachine.values()].map(async (list) => {
-          for (const m of list) {
-            const assetId = m.topic.split('/')[2]!;
-            if ((await runtime.publishAs(assetId, m.topic, m.payload)) === 'accepted') accepted += 1;
-            else refused += 1;
-          }
-        }),
-      );
-      published += j - i;
-      i = j;
-      if (published >= nextReport || i === messages.length) {
-        nextReport += 2_000;
-        options.onProgress?.({ published, total: messages.length, clock: new Date(ts).toISOString() });
-      }
-    }
-    publishSeconds = (performance.now() - started) / 1000;
-    await runtime.drain(options.drainTimeoutMs ?? 900_000);
-    const summary = await runtime.summary();
-    const totalSeconds = (performance.now() - started) / 1000;
-
-    const ids = new Set(machines);
-    const failures = full.failures
-      .filter((f) => ids.has(f.machineId) && f.ts >= first && f.ts <= last)
-      .sort((a, b) => a.ts - b.ts || a.machineId - b.machineId);
-    // Every failure of these machines (the table covers all of 2015) can make an alert true, even one
-    // after the replayed window.
-    const judge: ScoredFailure[] = full.failures
-      .filter((f) => ids.has(f.machineId))
-      .map((f) => ({ assetId: `machine-${f.machineId}`, component: f.what, ts: f.ts }));
-    const horizon = options.horizonMs !== undefined ? { horizonMs: options.horizonMs } : {};
-    const all = scoreReplay(alerts, judge, { ...horizon, from: first, to: last + 1 });
-    const march = scoreReplay(alerts, judge, {
-      ...horizon,
-      from: Math.max(first, MARCH_2015.from),
-      to: Math.min(last + 1, MARCH_2015.to),
-    });
-    const alertCounts: Record<string, number> = {};
-    for (const a of alerts) {
-      const key = `${a.severity}/${a.scope}`;
-      alertCounts[key] = (alertCounts[key] ?? 0) + 1;
-    }
-    const s = summary;
-    const telemetry = messages.filter((m) => m.kind === 'telemetry').length;
-    const events = messages.filter((m) => m.kind === 'events').length;
-    return {
-      machines,
-      window: { first: new Date(first).toISOString(), last: new Date(last).toISOString() },
-      published: { telemetry, maintenance: messages.length - telemetry - events, events, accepted, refused },
-      seconds: { publish: Math.round(publishSeconds * 10) / 10, total: Math.round(totalSeconds * 10) / 10 },
-      summary,
-      balanced: {
-        messages: s.messages.accepted + s.messages.quarantined === s.messages.received,
-        samples: s.samples.clean + s.samples.quarantined === s.samples.received,
-        readings: s.readings.clean + s.readings.quarantined === s.readings.received,
-      },
-      alerts,
-      alertCounts,
-      failures,
-      score: { all, march },
-    };
-  } finally {
-    await runtime.stop();
-  }
+  const { alerts } = run;
+  const ids = new Set(machines);
+  const failures = full.failures
+    .filter((f) => ids.has(f.machineId) && f.ts >= first && f.ts <= last)
+    .sort((a, b) => a.ts - b.ts || a.machineId - b.machineId);
+  // Every failure of these machines (the table covers all of 2015) can make an alert true, even one
+  // after the replayed window.
+  const judge: ScoredFailure[] = full.failures
+    .filter((f) => ids.has(f.machineId))
+    .map((f) => ({ assetId: `machine-${f.machineId}`, component: f.what, ts: f.ts }));
+  const horizon = options.horizonMs !== undefined ? { horizonMs: options.horizonMs } : {};
+  const all = scoreReplay(alerts, judge, { ...horizon, from: first, to: last + 1 });
+  const march = scoreReplay(alerts, judge, {
+    ...horizon,
+    from: Math.max(first, MARCH_2015.from),
+    to: Math.min(last + 1, MARCH_2015.to),
+  });
+  const telemetry = messages.filter((m) => m.kind === 'telemetry').length;
+  const events = messages.filter((m) => m.kind === 'events').length;
+  return {
+    machines,
+    window: { first: new Date(first).toISOString(), last: new Date(last).toISOString() },
+    published: {
+      telemetry,
+      maintenance: messages.length - telemetry - events,
+      events,
+      accepted: run.accepted,
+      refused: run.refused,
+    },
+    seconds: run.seconds,
+    summary: run.summary,
+    balanced: run.balanced,
+    alerts,
+    alertCounts: run.alertCounts,
+    failures,
+    score: { all, march },
+  };
 }

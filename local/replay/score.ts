@@ -2,14 +2,14 @@
  * Scores a replay's alerts against the failures it should have announced. Pure: the replay collects
  * alerts and failures, this decides which alert preceded which failure and which alert was false.
  *
- * Definitions (H = horizon, 72 h by default; only WARNING and CRITICAL alerts count, INFO never does):
+ * Definitions (H = horizon, 72 h by default; L = least lead, 1 h by default; only WARNING and CRITICAL
+ * alerts count, INFO never does):
  * - strict: a failure of (machine m, component c) at F is preceded when a component-scoped alert of m
- *   for c has `at` in [F − H, F). A component-scoped alert is false when no failure of (m, c) lies in
- *   (at, at + H].
+ *   for c has `at` in [F − H, F − L], i.e. 1–72 h before. A component-scoped alert is false when no
+ *   failure of (m, c) lies in (at, at + H].
  * - loose: a failure of m (any component) at F is preceded when any alert of m (asset or component
- *   scope, any component) has `at` in [F − H, F). Any alert is false when no failure of m, of any
+ *   scope, any component) has `at` in [F − H, F − L]. Any alert is false when no failure of m, of any
  *   component, lies in (at, at + H].
- * The two windows are the same relation seen from each side: at ∈ [F − H, F) ⇔ F ∈ (at, at + H].
  * Lead time is F minus the first qualifying alert.
  */
 
@@ -34,6 +34,11 @@ export interface ScoredFailure {
 export interface ScoreOptions {
   /** Look-back window before a failure, and look-ahead after an alert, in ms. @default 72 h */
   readonly horizonMs?: number;
+  /**
+   * Least lead that counts: an alert must come at least this long before the failure to precede it (an
+   * alert raised by the failure's own reading is no warning). @default 1 h
+   */
+  readonly minLeadMs?: number;
   /**
    * Failures to be announced and alerts to be judged are those with a time in [from, to). Failures
    * outside it still make an alert inside it true. @default everything
@@ -89,6 +94,7 @@ export interface ReplayScore {
 }
 
 export const DEFAULT_HORIZON_MS = 72 * 3_600_000;
+export const DEFAULT_MIN_LEAD_MS = 3_600_000;
 const HOUR = 3_600_000;
 
 export class ScoreInputError extends Error {
@@ -117,6 +123,8 @@ export function scoreReplay(
 ): ReplayScore {
   const h = options.horizonMs ?? DEFAULT_HORIZON_MS;
   if (!(h > 0)) throw new ScoreInputError(`horizonMs must be positive, got ${h}`);
+  const minLead = options.minLeadMs ?? DEFAULT_MIN_LEAD_MS;
+  if (!(minLead >= 0 && minLead < h)) throw new ScoreInputError(`minLeadMs must be in [0, horizonMs), got ${minLead}`);
   const from = options.from ?? Number.NEGATIVE_INFINITY;
   const to = options.to ?? Number.POSITIVE_INFINITY;
   const inWindow = (t: number) => t >= from && t < to;
@@ -161,7 +169,7 @@ export function scoreReplay(
     let firstStrict = Number.POSITIVE_INFINITY;
     let firstLoose = Number.POSITIVE_INFINITY;
     for (const { alert, t } of byAsset.get(f.assetId) ?? []) {
-      if (t < f.ts - h || t >= f.ts) continue;
+      if (t < f.ts - h || t > f.ts - minLead || t >= f.ts) continue;
       firstLoose = Math.min(firstLoose, t);
       if (alert.scope === 'component' && alert.component === f.component) firstStrict = Math.min(firstStrict, t);
     }

@@ -34,11 +34,13 @@ import { InProcessScorer, readBundleDir } from '../../lambdas/adapters/model.ts'
 import { CachedAssetRegistry, type Scorer, type TwinStore } from '../../lambdas/adapters/ports.ts';
 import { createHandler as createCleanHandler } from '../../lambdas/clean/app.ts';
 import { ALERT_DETAIL_TYPE, ALERT_SOURCE, type TwinHealthChangedDetail } from '../../lambdas/core/alerts/policy.ts';
+import type { AnomalyBaseline } from '../../lambdas/core/anomaly/types.ts';
 import { ASSET_MODELS, findAssetModel } from '../../lambdas/core/catalog/index.ts';
 import type { AssetInfo, AssetModel } from '../../lambdas/core/catalog/types.ts';
 import { addCounts, type Counts } from '../../lambdas/core/cleaning/counts.ts';
 import { EVENT_SCHEMA } from '../../lambdas/core/contract/telemetry.ts';
 import { createBundleScorer } from '../../lambdas/core/model/scorer.ts';
+import { bundlePolicies } from '../../lambdas/core/pipeline.ts';
 import type { Twin } from '../../lambdas/core/twin/twin.ts';
 import { createHandler as createFeatureHandler } from '../../lambdas/features/app.ts';
 import { projectWhatIf, WhatIfInputError } from '../dashboard/whatif.ts';
@@ -86,6 +88,8 @@ export interface LocalRuntimeOptions {
   readonly scoring?: 'in-lambda' | 'endpoint';
   /** Model bundle directory. @default layers/model */
   readonly modelDir?: string;
+  /** Anomaly baseline per asset model (e.g. refitted for a held-out replay). @default the shipped ones */
+  readonly baselineFor?: (model: AssetModel) => AnomalyBaseline;
   /** Handler log level (Powertools). @default 'ERROR' */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   /** Kinesis event source batch size of both functions. @default 100 */
@@ -344,8 +348,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       telemetry,
       quarantine: screenSink,
       alerts: new EventBridgeAlertPublisher(events, NAMES.eventBus),
+      ...(options.baselineFor ? { baselineFor: options.baselineFor } : {}),
       logger: new Logger({ serviceName: 'pdm-features', logLevel }),
       metrics: new Metrics({ namespace: 'pdm', serviceName: 'pdm-features' }),
+      policiesFor: bundlePolicies(bundle),
     });
 
     let cleanCounts: Counts = {
@@ -657,7 +663,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         const model = twin ? findAssetModel(twin.modelId) : undefined;
         if (!twin || !model) throw new WhatIfInputError(`asset ${request.assetId} has no twin yet`);
         whatIfScorer ??= createBundleScorer(bundle);
-        return projectWhatIf({ twin, model, scorer: whatIfScorer, component: request.component, deferDays: request.deferDays });
+        return projectWhatIf({ twin, model, bundle, scorer: whatIfScorer, component: request.component, deferDays: request.deferDays });
       },
       subscribe: (listener) => {
         listeners.add(listener);

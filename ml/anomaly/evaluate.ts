@@ -80,11 +80,25 @@ export interface SimulatedReport {
   faults: SimulatedFigures[];
 }
 
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+/** Seeds of the simulated pump's fitting series. */
+export const SIM_FIT_SEEDS: readonly number[] = range(1, 10);
+/** Seeds of the healthy series the false-positive rate is measured on (never fitted on). */
+export const SIM_HEALTHY_SEEDS: readonly number[] = range(1001, 1020);
+const SIM_REPEATS = 5;
+/** Seed of one fault series: fault kind `k`, repeat `rep`, faulted sensor `j`. */
+const faultSeed = (k: number, rep: number, j: number) => 10_000 + k * 1000 + rep * 10 + j;
+/** Seeds of every fault series (never fitted on). */
+export const SIM_FAULT_SEEDS: readonly number[] = FAULT_KINDS.flatMap((_, k) =>
+  range(0, SIM_REPEATS - 1).flatMap((rep) => PUMP_SENSORS.map((_, j) => faultSeed(k, rep, j))),
+);
+
 /** Healthy fitting data of the simulated pump: 10 series × 1,000 samples, seeds 1–10. */
 export function simulatedHealthy(): { rows: Row[]; segments: number[] } {
   const rows: Row[] = [];
   const segments: number[] = [];
-  for (let s = 1; s <= 10; s++) {
+  for (const s of SIM_FIT_SEEDS) {
     for (const r of simulatePump(s, 1000).rows) {
       rows.push(r);
       segments.push(s);
@@ -102,7 +116,7 @@ export function evaluateSimulated(c: Candidate): SimulatedReport {
     segments: fit.segments,
   });
   const healthy: boolean[] = [];
-  for (let s = 1001; s <= 1020; s++) {
+  for (const s of SIM_HEALTHY_SEEDS) {
     const series = simulatePump(s, 500).rows;
     for (const r of scoreStream(b, series, new Uint8Array(series.length))) healthy.push(r.score >= THRESHOLD);
   }
@@ -111,9 +125,9 @@ export function evaluateSimulated(c: Candidate): SimulatedReport {
     const neg: number[] = [];
     const hits: boolean[] = [];
     const named: boolean[] = [];
-    for (let rep = 0; rep < 5; rep++) {
+    for (let rep = 0; rep < SIM_REPEATS; rep++) {
       PUMP_SENSORS.forEach((sensor, j) => {
-        const seed = 10_000 + k * 1000 + rep * 10 + j;
+        const seed = faultSeed(k, rep, j);
         const start = 200;
         const series = simulatePump(seed, 400, { kind, sensor, start });
         const scored = scoreStream(b, series.rows, new Uint8Array(series.rows.length));

@@ -69,5 +69,9 @@ export function register(evaluate: Command): void {
       out(`RMSE        ${f(result.rmse)} ± ${f(result.rmseSd)} (mean ± sd over ${result.perSeed.length} seeds)`);
       out(`NASA score  ${f(result.nasaScore, 1)} ± ${f(result.nasaScoreSd, 1)}`);
       out(`uncapped    RMSE ${f(result.rmseUncapped)}, NASA score ${f(result.nasaScoreUncapped, 1)}`);
+      out(
+        `interval    ${Math.round(result.intervalLevel * 100)} % split conformal: coverage ${f(result.intervalCoverage)}, ` +
+          `median width ${f(result.intervalMedianWidth, 1)} cycles`,
+      );
     });
 }

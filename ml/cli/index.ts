@@ -1,5 +1,6 @@
 /** Registers the model commands (train, score, evaluate …) on the `pdm` program. */
 import type { Command } from 'commander';
+import { register as registerEvaluateAnomaly } from '../anomaly/cli.ts';
 import { register as registerEvaluateAi4i } from './evaluate-ai4i.ts';
 import { register as registerEvaluateAzure } from './evaluate-azure.ts';
 import { register as registerEvaluateCmapss } from './evaluate-cmapss.ts';
@@ -15,4 +16,5 @@ export function registerModelCommands(program: Command): void {
   registerEvaluateCmapss(evaluate);
   registerEvaluateAi4i(evaluate);
   registerEvaluateAzure(evaluate);
+  registerEvaluateAnomaly(evaluate);
 }

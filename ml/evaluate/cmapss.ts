@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { rulBounds } from '../../lambdas/core/model/interval.ts';
 import { type CmapssFile, parseCmapss, parseRul } from '../datasets/cmapss.ts';
 import { rmse } from './metrics.ts';
 import {
@@ -31,7 +32,7 @@ export interface CmapssEvalOptions {
   readonly json?: boolean;
   /** Receives progress lines (one per seed). @default none */
   readonly log?: (line: string) => void;
-  /** Early-stopping ceiling of each training run (lower it for quick checks). @default 3000 */
+  /** Early-stopping ceiling of each training run (lower it for quick checks). @default RUL_PARAMS.nRounds (6000) */
   readonly maxRounds?: number;
   /** Cap of the training target and of the truth in `rmse`/`nasaScore`. @default 125 */
   readonly cap?: number;
@@ -48,6 +49,10 @@ export interface CmapssSeedResult {
   readonly nasaScoreUncapped: number;
   /** RMSE of the early-stopped model on its validation engines (rows with true RUL ≤ 145). */
   readonly validRmse: number;
+  /** Share of test engines whose true RUL lies in the 90 % interval (an upper bound at the cap is open). */
+  readonly intervalCoverage: number;
+  /** Median of upper − lower over the test engines, cycles. */
+  readonly intervalMedianWidth: number;
   readonly bestRounds: number;
   readonly rounds: number;
   readonly trainingSeconds: number;
@@ -63,11 +68,24 @@ export interface CmapssEvalResult {
   readonly nasaScoreSd: number;
   readonly rmseUncapped: number;
   readonly nasaScoreUncapped: number;
+  /** Means over seeds of the per-seed interval figures (see {@link CmapssSeedResult}). */
+  readonly intervalCoverage: number;
+  readonly intervalMedianWidth: number;
+  /** Nominal level of the interval. */
+  readonly intervalLevel: number;
   readonly cap: number;
   readonly perSeed: readonly CmapssSeedResult[];
   readonly engines: { readonly train: number; readonly test: number };
   /** Per test engine: raw true RUL, the capped truth, and the prediction averaged over seeds. */
-  readonly predictions: readonly { unit: number; true: number; trueCapped: number; pred: number }[];
+  readonly predictions: readonly {
+    unit: number;
+    true: number;
+    trueCapped: number;
+    pred: number;
+    /** Interval bounds averaged over seeds. */
+    lower: number;
+    upper: number;
+  }[];
   /** Total over seeds (replay excluded). */
   readonly trainingSeconds: number;
   readonly params: Readonly<Record<string, number | string>>;
@@ -87,6 +105,29 @@ function meanSd(a: readonly number[]): { mean: number; sd: number } {
   return { mean: m, sd: Math.sqrt(v) };
 }
 
+
+function median(a: readonly number[]): number {
+  const s = [...a].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/**
+ * Interval figures of one seed. Truth is the raw RUL: an upper bound held at the cap means "the cap or
+ * more" (the model learns min(RUL, cap)), so it covers any truth above it.
+ */
+export function intervalFigures(
+  bounds: readonly { lower: number; upper: number }[],
+  truth: readonly number[],
+  cap: number,
+): { coverage: number; medianWidth: number } {
+  let covered = 0;
+  bounds.forEach((b, i) => {
+    const t = truth[i]!;
+    if (t >= b.lower && (t <= b.upper || b.upper >= cap)) covered++;
+  });
+  return { coverage: covered / bounds.length, medianWidth: median(bounds.map((b) => b.upper - b.lower)) };
+}
 
 /** Dataset label from a test file name: `test_FD003.txt` → `FD003`. */
 export function datasetName(testPath: string): string {
@@ -118,6 +159,9 @@ export function evaluateCmapss(opts: CmapssEvalOptions): CmapssEvalResult {
   const capped = truth.map((t) => Math.min(t, cap));
   const perSeed: CmapssSeedResult[] = [];
   const sumPred = new Float64Array(truth.length);
+  const sumLower = new Float64Array(truth.length);
+  const sumUpper = new Float64Array(truth.length);
+  let level = 0;
   let params: Readonly<Record<string, number | string>> = {};
   for (let seed = 1; seed <= seeds; seed++) {
     const t0 = performance.now();
@@ -129,6 +173,14 @@ export function evaluateCmapss(opts: CmapssEvalOptions): CmapssEvalResult {
     const trainingSeconds = (performance.now() - t0) / 1000;
     const pred = predictLastCycle(model.modelJson, model.featureNames, testSet);
     for (let i = 0; i < pred.length; i++) sumPred[i] = sumPred[i]! + pred[i]!;
+    // As the scorer serves it: the prediction floored at 0, the interval around it held at the cap.
+    const bounds = Array.from(pred, (p) => rulBounds(model.interval, Math.max(0, p), cap));
+    bounds.forEach((b, i) => {
+      sumLower[i] = sumLower[i]! + b.lower;
+      sumUpper[i] = sumUpper[i]! + b.upper;
+    });
+    const iv = intervalFigures(bounds, truth, cap);
+    level = model.interval.level;
     params = { ...model.params, features: model.featureNames.join(',') };
     const r: CmapssSeedResult = {
       seed,
@@ -137,6 +189,8 @@ export function evaluateCmapss(opts: CmapssEvalOptions): CmapssEvalResult {
       rmseUncapped: rmse(pred, truth),
       nasaScoreUncapped: nasaScore(pred, truth),
       validRmse: model.validRmse,
+      intervalCoverage: iv.coverage,
+      intervalMedianWidth: iv.medianWidth,
       bestRounds: model.bestRounds,
       rounds: model.rounds,
       trainingSeconds,
@@ -144,6 +198,7 @@ export function evaluateCmapss(opts: CmapssEvalOptions): CmapssEvalResult {
     perSeed.push(r);
     log?.(
       `seed ${seed}: RMSE ${r.rmse.toFixed(2)}  NASA score ${r.nasaScore.toFixed(1)}  ` +
+        `interval coverage ${r.intervalCoverage.toFixed(2)}, median width ${r.intervalMedianWidth.toFixed(1)}  ` +
         `(validation RMSE ${r.validRmse.toFixed(2)}, ${r.rounds} trees, ${trainingSeconds.toFixed(1)} s)`,
     );
   }
@@ -157,6 +212,9 @@ export function evaluateCmapss(opts: CmapssEvalOptions): CmapssEvalResult {
     nasaScoreSd: ns.sd,
     rmseUncapped: meanSd(perSeed.map((p) => p.rmseUncapped)).mean,
     nasaScoreUncapped: meanSd(perSeed.map((p) => p.nasaScoreUncapped)).mean,
+    intervalCoverage: meanSd(perSeed.map((p) => p.intervalCoverage)).mean,
+    intervalMedianWidth: meanSd(perSeed.map((p) => p.intervalMedianWidth)).mean,
+    intervalLevel: level,
     cap,
     perSeed,
     engines: { train: trainFile.engines.length, test: testFile.engines.length },
@@ -165,6 +223,8 @@ export function evaluateCmapss(opts: CmapssEvalOptions): CmapssEvalResult {
       true: truth[i]!,
       trueCapped: capped[i]!,
       pred: sumPred[i]! / seeds,
+      lower: sumLower[i]! / seeds,
+      upper: sumUpper[i]! / seeds,
     })),
     trainingSeconds: perSeed.reduce((s, p) => s + p.trainingSeconds, 0),
     params,

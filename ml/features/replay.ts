@@ -4,7 +4,7 @@
  * of every accepted sample. Training and evaluation use
  * this, so a model learns from exactly the vectors it will be served: no training/serving skew.
  */
-import { DEFAULT_BASELINES } from '../../lambdas/core/anomaly/index.ts';
+import { type AnomalyBaseline, DEFAULT_BASELINES } from '../../lambdas/core/anomaly/index.ts';
 import type { AssetInfo, AssetModel } from '../../lambdas/core/catalog/types.ts';
 import {
   EventMessageSchema,
@@ -85,14 +85,16 @@ export interface ReplayResult {
 /**
  * @param events the asset's history in arrival order (normally time order).
  * @param batchSize events per simulated Lambda batch; results do not depend on it. @default 500
+ * @param anomalyBaseline the baseline the serving pipeline will score with. @default the shipped one
  */
 export function replayFeatures(
   model: AssetModel,
   asset: AssetInfo,
   events: readonly ReplayEvent[],
   batchSize = 500,
+  anomalyBaseline?: AnomalyBaseline,
 ): ReplayResult {
-  const baseline = DEFAULT_BASELINES[model.id];
+  const baseline = anomalyBaseline ?? DEFAULT_BASELINES[model.id];
   if (!baseline) throw new Error(`no anomaly baseline for asset model ${model.id}`);
   const ctx = { asset, model, baseline };
   let twin: Twin | undefined;

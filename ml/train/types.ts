@@ -2,6 +2,9 @@
  * What a trainer hands to the model bundle: one XGBoost JSON model per predictor, with everything the
  * manifest needs to serve it (feature names and order) and to trust it (metrics, data hash).
  */
+import type { RulInterval } from '../../lambdas/core/model/interval.ts';
+
+import type { AlertThresholds, Calibration } from '../../lambdas/core/model/decision.ts';
 
 export type PredictorKind =
   /** P(the asset fails within `horizon` clock units); binary:logistic. Feeds Prediction.failureProbability. */
@@ -24,8 +27,14 @@ export interface PredictorArtifact {
   readonly modelJson: string;
   /** Names of the model's input features, in its column order: a subset of the feature engine's names. */
   readonly featureNames: readonly string[];
+  /** For `rul`: the prediction interval's calibration (ml/train/conformal.ts). */
+  readonly interval?: RulInterval;
   /** Decision threshold for classifiers (probability at which an alert-worthy failure is predicted). */
   readonly threshold?: number;
+  /** Classifiers: raw output → calibrated probability, fitted on validation data (ml/train/decision.ts). */
+  readonly calibration?: Calibration;
+  /** Classifiers: WATCH / WARNING / CRITICAL on the calibrated probability, chosen on validation data. */
+  readonly alertThresholds?: AlertThresholds;
   /** Held-out metrics, e.g. { rmse, nasaScore } or { prAuc, rocAuc, f1 }. */
   readonly metrics: Readonly<Record<string, number>>;
   /** sha256 (hex) of the training data as read (file bytes, or a canonical serialisation of generated data). */

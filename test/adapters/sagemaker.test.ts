@@ -13,7 +13,31 @@ import { pumpBatch } from './rows.ts';
 // Only the pump's predictors: the shipped bundle is retrained as the project goes, the pump's stay.
 const shipped = readBundleDir('layers/model');
 const pump = getAssetModel('centrifugal-pump');
-const bundle = { manifest: shipped.manifest, models: new Map([[pump.id, shipped.models.get(pump.id)!]]) };
+const shippedPump = shipped.models.get(pump.id)!;
+// The pump's RUL predictor with a hand-made interval (ms), so both scoring paths have one to serve.
+const rulWithInterval = {
+  ...shippedPump.rul!,
+  entry: {
+    ...shippedPump.rul!.entry,
+    interval: {
+      method: 'split-conformal' as const,
+      level: 0.9,
+      edges: [360_000_000],
+      bins: [
+        { lower: -36_000_000, upper: 36_000_000, n: 300 },
+        { lower: -180_000_000, upper: 180_000_000, n: 300 },
+      ],
+      calibrationRows: 600,
+      calibration: 'test',
+    },
+  },
+};
+const pumpEntry = {
+  ...shippedPump,
+  rul: rulWithInterval,
+  predictors: shippedPump.predictors.map((p) => (p === shippedPump.rul ? rulWithInterval : p)),
+};
+const bundle = { manifest: shipped.manifest, models: new Map([[pump.id, pumpEntry]]) };
 const prepared = pumpBatch();
 const rows = prepared.rows;
 const calls: { endpoint: string; contentType: string | undefined; lines: number }[] = [];
@@ -78,6 +102,9 @@ describe('SageMakerScorer', () => {
     expect(out.every((p) => p?.scoredBy === 'endpoint')).toBe(true);
     expect(out.map((p) => p?.failureProbability)).toEqual(reference.map((p) => p?.failureProbability));
     expect(out.map((p) => p?.rul)).toEqual(reference.map((p) => p?.rul));
+    // The interval comes from the manifest on both paths.
+    expect(out.map((p) => [p?.rulLower, p?.rulUpper])).toEqual(reference.map((p) => [p?.rulLower, p?.rulUpper]));
+    expect(out.every((p) => typeof p?.rulLower === 'number' && p.rulLower <= p.rul! && p.rulLower <= p.rulUpper!)).toBe(true);
   });
 
   it('gives endpoint predictions the TreeSHAP contributors the in-process scorer computes for the same rows', async () => {

@@ -8,7 +8,14 @@ import { InvokeEndpointCommand, type SageMakerRuntimeClient } from '@aws-sdk/cli
 import type { AssetModel } from '../../core/catalog/types.ts';
 import type { BundleAssetModel, BundlePredictor, ModelBundle } from '../../core/model/bundle.ts';
 import { predictBatch } from '../../core/model/predict.ts';
-import { createBundleExplainer, createBundleScorer, csvRowsForEndpoint, type PredictionExplainer } from '../../core/model/scorer.ts';
+import { calibrate } from '../../core/model/decision.ts';
+import {
+  createBundleExplainer,
+  createBundleScorer,
+  csvRowsForEndpoint,
+  type PredictionExplainer,
+  rulFields,
+} from '../../core/model/scorer.ts';
 import type { RowScorer } from '../../core/pipeline.ts';
 import type { FeatureRow, Prediction, Twin } from '../../core/twin/twin.ts';
 import { bundleScores } from '../model.ts';
@@ -138,11 +145,13 @@ export class SageMakerScorer implements Scorer {
         let componentFailure: Record<string, number> | undefined;
         if (entry.components.length > 0) {
           componentFailure = {};
-          for (const c of entry.components) componentFailure[c.entry.component!] = values.get(c)![i]!;
+          for (const c of entry.components) {
+            componentFailure[c.entry.component!] = calibrate(c.entry.calibration, values.get(c)![i]!);
+          }
         }
         return {
-          failureProbability: pFail ? pFail[i]! : null,
-          rul: rul ? Math.max(0, rul[i]!) : null,
+          failureProbability: pFail ? calibrate(entry.failure?.entry.calibration, pFail[i]!) : null,
+          ...rulFields(entry.rul, rul?.[i]),
           ...(componentFailure ? { componentFailure } : {}),
           scoredBy: 'endpoint' as const,
         };

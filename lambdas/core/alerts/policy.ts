@@ -51,7 +51,10 @@ export function defaultAlertPolicy(
 }
 
 export interface CostInputs {
-  /** Probability of failure: the larger of the model's failure probability and the risk that raised the alert. */
+  /**
+   * Calibrated probability that the asset (or, for a component alert, the component) fails within the
+   * model's horizon. Risk is not a probability and is never used here.
+   */
   readonly failureProbability: number;
   /** Remaining useful life in clock units, when a model estimates it. */
   readonly rul: number | null;
@@ -94,6 +97,20 @@ export function shouldEmit(
   return true;
 }
 
+/**
+ * The signal that set a risk: the anomaly score, the asset's failure classifier, the RUL estimate, or a
+ * component's classifier. When the risk came through a component (the asset's worst component, or a
+ * component alert), `component` names it. `maintenance` marks changes a maintenance message caused.
+ */
+export type RiskSignal = 'anomaly' | 'failure-model' | 'component-model' | 'rul' | 'maintenance';
+
+export interface RiskDriver {
+  readonly signal: RiskSignal;
+  readonly component?: string;
+  /** The signal's value on the health scale, [0, 1]. */
+  readonly risk: number;
+}
+
 export interface ContributingSensor {
   readonly sensor: string;
   readonly share: number;
@@ -118,10 +135,25 @@ export interface TwinHealthChangedDetail {
   readonly scores: {
     readonly risk: number;
     readonly anomaly: number;
+    /**
+     * Calibrated probability of failure within the model's horizon: of the component for a component
+     * alert that has a component model, of the asset otherwise; null without a failure model.
+     */
     readonly failureProbability: number | null;
     readonly rul: number | null;
+    /** The 90 % interval of `rul`, when the RUL model has one; same unit. */
+    readonly rulLower?: number | null;
+    readonly rulUpper?: number | null;
     readonly rulUnit: 'hours' | 'cycles';
   };
+  /** Which signal drove the change (absent only in events written before drivers existed). */
+  readonly driver?: RiskDriver;
+  /** True when the state was held below WARNING because the asset or part has too little history yet. */
+  readonly warmingUp?: boolean;
   readonly topContributors: readonly ContributingSensor[];
+  /**
+   * p(failure) × (unplanned − planned downtime hours) × cost per hour × min(1, RUL / required lead),
+   * with `failureProbability` above; 0 when no model gives a failure probability.
+   */
   readonly estimatedCostAvoidedUsd: number;
 }

@@ -67,6 +67,10 @@ export const TURBOFAN: AssetModel = {
   },
   attributes: { engineType: 'two-spool turbofan', ratedThrustLbf: 90_000 },
   downtimeCostPerHour: 10_000,
+  // An unscheduled engine removal grounds the aircraft for days; a planned shop visit is slotted in.
+  downtimeHours: { unplanned: 72, planned: 8 },
+  // The short window: 5 flights before the rolling features mean what they mean in training.
+  warmup: { samples: 5, span: 5 },
 };
 
 /** Centrifugal pump with the usual condition-monitoring set. */
@@ -99,6 +103,9 @@ export const CENTRIFUGAL_PUMP: AssetModel = {
   },
   attributes: { ratedFlowM3h: 250, ratedPowerKw: 75 },
   downtimeCostPerHour: 2_000,
+  downtimeHours: { unplanned: 24, planned: 4 },
+  // The short window filled: an hour of 10-minute samples.
+  warmup: { samples: 6, span: HOUR },
 };
 
 /**
@@ -137,6 +144,9 @@ export const INDUSTRIAL_MACHINE: AssetModel = {
   },
   attributes: { family: 'azure-pdm' },
   downtimeCostPerHour: 1_500,
+  downtimeHours: { unplanned: 24, planned: 4 },
+  // The short window filled: three hourly samples.
+  warmup: { samples: 3, span: 3 * HOUR },
 };
 
 export const ASSET_MODELS: readonly AssetModel[] = [TURBOFAN, CENTRIFUGAL_PUMP, INDUSTRIAL_MACHINE];

@@ -77,6 +77,21 @@ export interface AssetModel {
   readonly attributes: Readonly<Record<string, string | number>>;
   /** Downtime cost used by the alert policy, in USD per hour, unless the stage config overrides it. */
   readonly downtimeCostPerHour: number;
+  /**
+   * Hours an unplanned failure stops the asset, and hours a planned intervention does. The alert
+   * policy's saving estimate and the training's choice of alert thresholds both read them.
+   * @default unplanned 24, planned 4 ({@link downtimeHoursOf})
+   */
+  readonly downtimeHours?: { readonly unplanned: number; readonly planned: number };
+  /**
+   * Evidence needed before an asset, or a component after its replacement, may reach WARNING or
+   * CRITICAL: at least `samples` samples spanning at least `span` clock units. Until then risk is held
+   * below WARNING (WATCH at most): a handful of samples from a new pump say nothing about its wear, and
+   * rolling features over a mostly empty window are not the ones the models were trained on.
+   * @default the short window's span, and as many samples as that window's length in hours or cycles
+   * ({@link warmupOf})
+   */
+  readonly warmup?: { readonly samples: number; readonly span: number };
 }
 
 /** One registered asset: which model it is and where it stands. */
@@ -89,3 +104,15 @@ export interface AssetInfo {
 
 /** Resolves an asset id to its registration, `undefined` when unknown. Adapters back it with a table or file. */
 export type AssetLookup = (assetId: string) => AssetInfo | undefined;
+
+/** The asset model's downtime hours, with the defaults the alert policy has always used. */
+export function downtimeHoursOf(model: Pick<AssetModel, 'downtimeHours'>): { unplanned: number; planned: number } {
+  return { unplanned: model.downtimeHours?.unplanned ?? 24, planned: model.downtimeHours?.planned ?? 4 };
+}
+
+/** The asset model's warm-up, defaulting to its short window. */
+export function warmupOf(model: Pick<AssetModel, 'warmup' | 'windows' | 'clock'>): { samples: number; span: number } {
+  if (model.warmup) return { samples: model.warmup.samples, span: model.warmup.span };
+  const span = model.windows.short;
+  return { samples: Math.max(1, Math.round(model.clock === 'time' ? span / 3_600_000 : span)), span };
+}

@@ -8,11 +8,19 @@
 import type { AssetModel } from '../catalog/index.ts';
 import { type FeatureContext, FeatureInputError, writeContext } from './engine.ts';
 import { batchEventCounts, type FeatureEvent } from './events.ts';
+import { historyStats, sensorsReset } from './history.ts';
 import { bucketIndex, featureLayout } from './layout.ts';
 
 export interface FeatureSample {
   readonly t: number;
   readonly readings: Readonly<Record<string, number>>;
+}
+
+/** A replacement applied before `samples[before]` arrived (see `restartFeatureHistory`). */
+export interface FeatureReset {
+  readonly before: number;
+  readonly t: number;
+  readonly components: readonly string[] | 'all';
 }
 
 /**
@@ -27,6 +35,7 @@ export function batchFeatureVector(
   samples: ReadonlyArray<FeatureSample>,
   now: number,
   ctx: FeatureContext,
+  resets: readonly FeatureReset[] = [],
   events: ReadonlyArray<FeatureEvent> = [],
 ): Float64Array {
   const layout = featureLayout(model);
@@ -35,8 +44,11 @@ export function batchFeatureVector(
 
   // Which samples the engine accepts: only lateness depends on arrival order.
   const accepted: FeatureSample[] = [];
+  /** Arrival index of each accepted sample, to place it before or after each reset. */
+  const arrival: number[] = [];
   let maxT = Number.NEGATIVE_INFINITY;
-  for (const sample of samples) {
+  for (let i = 0; i < samples.length; i++) {
+    const sample = samples[i]!;
     const t = sample.t;
     if (typeof t !== 'number' || !Number.isFinite(t)) {
       throw new FeatureInputError(model.id, `t must be a finite number, got ${String(t)}`);
@@ -57,6 +69,7 @@ export function batchFeatureVector(
       if (t < oldest) continue;
     }
     accepted.push(sample);
+    arrival.push(i);
     maxT = Math.max(maxT, t);
   }
 
@@ -94,6 +107,21 @@ export function batchFeatureVector(
       if (Number.isFinite(stats[4])) out[k + 4] = stats[4]! * layout.rateScale;
       k += 5;
     }
+  }
+  // Whole history: the accepted readings that arrived after the sensor's last reset, at or after its t.
+  const resetMasks = resets.map((r) => sensorsReset(model, layout.sensors, r.components));
+  for (const [s, name] of layout.sensors.entries()) {
+    let lastReset: FeatureReset | undefined;
+    resets.forEach((r, j) => {
+      if (resetMasks[j]![s] && (lastReset === undefined || r.before >= lastReset.before)) lastReset = r;
+    });
+    const points = accepted
+      .map((p, j) => ({ p, at: arrival[j]! }))
+      .filter(({ p, at }) => p.readings[name] !== undefined && (!lastReset || (at >= lastReset.before && p.t >= lastReset.t)))
+      .map(({ p }) => ({ t: p.t + 0, x: p.readings[name]! + 0 }));
+    const [m, slope] = historyStats(points);
+    out[k++] = m;
+    out[k++] = Number.isNaN(slope) ? slope : slope * layout.rateScale;
   }
   k = writeContext(layout, model, now, ctx, accepted.length, out, k);
   out.set(batchEventCounts(model, events, now), k);

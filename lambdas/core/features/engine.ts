@@ -22,6 +22,7 @@ import {
   SLOT_HEADER,
   type WindowLayout,
 } from './layout.ts';
+import { addHistory, createHistory, HISTORY_SIZE, resetHistory, sensorsReset, writeHistory } from './history.ts';
 
 /**
  * Bump when any feature's meaning, order or unit changes, or when the state layout changes. Model
@@ -54,6 +55,8 @@ export interface FeatureState {
   r: number[][];
   /** Device event counts (`events.ts`). */
   e: EventCountState;
+  /** Whole-history block, `HISTORY_SIZE` numbers per featurised sensor (see history.ts). */
+  w: number[];
 }
 
 export interface FeatureContext {
@@ -100,6 +103,7 @@ export function createFeatureState(model: AssetModel): FeatureState {
     h: layout.rings.map(() => 0),
     r: layout.rings.map((ring) => new Array<number>(ring.buckets * layout.slotSize).fill(0)),
     e: createEventCountState(model),
+    w: createHistory(layout.sensors.length),
   };
 }
 
@@ -120,7 +124,9 @@ function checkState(state: FeatureState, layout: FeatureLayout): void {
     Array.isArray(state.h) &&
     state.h.length === rings.length &&
     Array.isArray(state.r) &&
-    state.r.length === rings.length;
+    state.r.length === rings.length &&
+    Array.isArray(state.w) &&
+    state.w.length === HISTORY_SIZE * layout.sensors.length;
   for (let r = 0; ok && r < rings.length; r++) {
     const d = state.r[r];
     ok = Array.isArray(d) && d.length === rings[r]!.buckets * layout.slotSize;
@@ -195,6 +201,7 @@ export function updateFeatureState(
   const tt = t + 0;
   state.n += 1;
   updateLast(state.l, sensors, tt, readings);
+  addHistory(state.w, sensors, tt, readings);
 
   const rings = layout.rings;
   const slotSize = layout.slotSize;
@@ -383,9 +390,31 @@ export function featureVector(
     }
   }
   checkEvents(state, model);
+  k = writeHistory(state.w, sensors.length, layout.rateScale, v, k);
   k = writeContext(layout, model, now, ctx, state.n, v, k);
   writeEventCounts(state.e, model, now, v, k);
   return v;
+}
+
+/**
+ * Restarts the whole-history features of the sensors watched by the replaced `components` (all
+ * sensors for `'all'`, a whole-asset replacement) at `t`: a new part starts a new wear trend. The
+ * twin calls it when it applies a replacement; windows and latest values are left alone.
+ * @throws FeatureStateMismatchError when `state` was written for another model or engine version.
+ */
+export function restartFeatureHistory(
+  state: FeatureState,
+  model: AssetModel,
+  t: number,
+  components: readonly string[] | 'all',
+): FeatureState {
+  const layout = featureLayout(model);
+  checkState(state, layout);
+  if (typeof t !== 'number' || !Number.isFinite(t)) {
+    throw new FeatureInputError(model.id, `replacement t must be a finite number, got ${String(t)}`);
+  }
+  resetHistory(state.w, sensorsReset(model, layout.sensors, components), t);
+  return state;
 }
 
 /** Writes the non-window features; shared with the batch reference so both use one definition. */
@@ -562,6 +591,7 @@ export function featureStateBytes(model: AssetModel): number {
     l: [],
     h: [],
     r: layout.rings.map(() => []),
+    w: [],
   }).length;
   const sensors = layout.sensors.length;
   // Subtract the placeholders the skeleton already counts: "0" for n and "[]" per array.
@@ -577,5 +607,7 @@ export function featureStateBytes(model: AssetModel): number {
     total += arrayChars(numbers, 0) - 2 + ring.buckets * perSlot;
   }
   total += ',"e":'.length + eventCountStateBytes(model);
+  // Whole history: n is an integer, the other six numbers any double.
+  total += arrayChars(sensors * HISTORY_SIZE, 0) - 2 + sensors * (MAX_INT_CHARS + 6 * MAX_FLOAT_CHARS);
   return total;
 }

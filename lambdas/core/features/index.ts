@@ -10,8 +10,10 @@ export {
   featureStateBytes,
   featureVector,
   updateFeatureEvents,
+  restartFeatureHistory,
   updateFeatureState,
 } from './engine.ts';
+export { HISTORY_LABEL } from './history.ts';
 export {
   batchEventCounts,
   EVENT_BUCKETS_PER_WINDOW,

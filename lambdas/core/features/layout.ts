@@ -5,6 +5,7 @@
  */
 import type { AssetModel } from '../catalog/index.ts';
 import { eventCodes, featurizedSensors } from '../catalog/index.ts';
+import { historyNames } from './history.ts';
 
 export const WINDOW_KEYS = ['short', 'medium', 'long'] as const;
 export type WindowKey = (typeof WINDOW_KEYS)[number];
@@ -143,6 +144,7 @@ function buildLayout(model: AssetModel): FeatureLayout {
     names.push(`${s}_last`, `${s}_lag`);
     for (const w of windows) for (const stat of WINDOW_STATS) names.push(`${s}_${stat}_${w.label}`);
   }
+  names.push(...historyNames(sensors));
   names.push('anomaly_prev');
   const unit = time ? 'h' : 'c';
   for (const c of components) names.push(`since_maint_${c}_${unit}`);

@@ -13,7 +13,9 @@ import { z } from 'zod';
 import { findAssetModel } from '../catalog/index.ts';
 import type { AssetModel } from '../catalog/types.ts';
 import { FEATURE_ENGINE_VERSION, featureNames } from '../features/index.ts';
+import { rulIntervalSchema } from './interval.ts';
 import { type CompiledModel, loadXgboostModel } from './model.ts';
+import { alertThresholdsSchema, calibrationSchema, type ModelDecisions } from './decision.ts';
 
 export const BUNDLE_SCHEMA = 'pdm.model-bundle.v1';
 export const MANIFEST_FILE = 'manifest.json';
@@ -37,6 +39,12 @@ export const predictorEntrySchema = z.strictObject({
   sha256: z.string().regex(/^[0-9a-f]{64}$/, 'lower-case hex sha256'),
   featureNames: z.array(z.string().min(1)).min(1),
   threshold: finite.min(0).max(1).optional(),
+  /** Classifiers: raw output → calibrated probability, fitted on validation data inside the training period. */
+  calibration: calibrationSchema.optional(),
+  /** Classifiers: WATCH / WARNING / CRITICAL thresholds on the calibrated probability. */
+  alertThresholds: alertThresholdsSchema.optional(),
+  /** `rul` predictors: the 90 % prediction interval's calibration (lambdas/core/model/interval.ts). */
+  interval: rulIntervalSchema.optional(),
   metrics: z.record(z.string(), finite),
   trainingDataHash: z.string().min(1),
   trainingData: z.string(),
@@ -217,6 +225,9 @@ export function loadBundle(
 }
 
 function checkKind(entry: PredictorEntry, assetModel: AssetModel, label: string): void {
+  if (entry.interval !== undefined && entry.kind !== 'rul') {
+    throw new BundlePredictorError(`${label}: only a rul predictor has an interval, this is ${entry.kind}`);
+  }
   if (entry.kind === 'component-failure') {
     if (entry.component === undefined || !(entry.component in assetModel.components)) {
       throw new BundlePredictorError(
@@ -246,8 +257,23 @@ function checkModel(entry: PredictorEntry, model: CompiledModel, label: string):
   if (model.objective !== entry.objective) {
     throw new BundlePredictorError(`${label}: objective is ${model.objective}, the manifest says ${entry.objective}`);
   }
+  if (entry.kind === 'rul' && (entry.calibration !== undefined || entry.alertThresholds !== undefined)) {
+    throw new BundlePredictorError(`${label}: calibration and alert thresholds apply to classifiers, not to a rul predictor`);
+  }
   // A classifier must output a probability; anything else would be read as one.
   if (entry.kind !== 'rul' && model.outputTransform !== 'sigmoid') {
     throw new BundlePredictorError(`${label}: a ${entry.kind} predictor needs a logistic objective, got ${model.objective}`);
   }
+}
+
+/** The alert thresholds of an asset model's classifiers, for the twin's risk policy. */
+export function decisionsOf(entry: BundleAssetModel | undefined): ModelDecisions {
+  const components: Record<string, NonNullable<PredictorEntry['alertThresholds']>> = {};
+  if (!entry) return { components };
+  for (const c of entry.components) {
+    const t = c.entry.alertThresholds;
+    if (t !== undefined && c.entry.component !== undefined) components[c.entry.component] = t;
+  }
+  const failure = entry.failure?.entry.alertThresholds;
+  return failure !== undefined ? { failure, components } : { components };
 }

@@ -12,6 +12,8 @@ import type { FeatureRow, Prediction, ScoredBy, Twin } from '../twin/twin.ts';
 import { defaultRiskPolicy } from '../twin/twin.ts';
 import type { BundleAssetModel, BundlePredictor, ModelBundle } from './bundle.ts';
 import { FeatureCountError } from './errors.ts';
+import { calibrate, riskFromProbability } from './decision.ts';
+import { rulBounds } from './interval.ts';
 import { predictBatch } from './predict.ts';
 import { contributions } from './shap.ts';
 
@@ -142,6 +144,23 @@ function explainRow(e: Explainer, x: Float32Array, top: number): ContributingSen
 }
 
 /**
+ * The RUL fields of a prediction from the RUL predictor's raw output: `rul` floored at 0 and, when
+ * the manifest entry carries an interval, its bounds; all null without a RUL predictor. The in-process
+ * scorer and the endpoint scorer both go through it, so both paths return the same interval.
+ */
+export function rulFields(
+  predictor: BundlePredictor | null,
+  raw: number | undefined,
+): { rul: number | null; rulLower: number | null; rulUpper: number | null } {
+  if (predictor === null || raw === undefined) return { rul: null, rulLower: null, rulUpper: null };
+  const rul = Math.max(0, raw);
+  const { interval, rulCap } = predictor.entry;
+  if (interval === undefined) return { rul, rulLower: null, rulUpper: null };
+  const b = rulBounds(interval, rul, rulCap);
+  return { rul, rulLower: b.lower, rulUpper: b.upper };
+}
+
+/**
  * A {@link RowScorer} serving every asset model the bundle has predictors for; other asset models get
  * `null` predictions. `rul` is in clock units (ms for time models, cycles for cycle models), as the
  * model is trained to output, floored at 0.
@@ -164,20 +183,23 @@ export function createBundleScorer(bundle: ModelBundle, opts: BundleScorerOption
     const comps = plan.components.map((l) => scoreLane(l, rows, plan.vectorLength));
     const rulHorizon = horizonOf(model);
     const out = new Array<Prediction | null>(n);
+    const failureEntry = plan.failure?.predictor.entry;
     for (let i = 0; i < n; i++) {
-      const p = pFail ? pFail[i]! : null;
-      const r = rul ? Math.max(0, rul[i]!) : null;
+      const p = pFail ? calibrate(failureEntry?.calibration, pFail[i]!) : null;
+      const rf = rulFields(plan.rul?.predictor ?? null, rul?.[i]);
+      const r = rf.rul;
       let componentFailure: Record<string, number> | undefined;
       if (comps.length > 0) {
         componentFailure = {};
         for (let c = 0; c < comps.length; c++) {
-          componentFailure[plan.components[c]!.predictor.entry.component!] = comps[c]![i]!;
+          const entry = plan.components[c]!.predictor.entry;
+          componentFailure[entry.component!] = calibrate(entry.calibration, comps[c]![i]!);
         }
       }
-      const risk = Math.max(p ?? 0, r === null ? 0 : 1 - r / rulHorizon);
+      const risk = Math.max(explainRisk(p, failureEntry?.alertThresholds), r === null ? 0 : 1 - r / rulHorizon);
       const prediction: Prediction = {
         failureProbability: p,
-        rul: r,
+        ...rf,
         ...(componentFailure ? { componentFailure } : {}),
         scoredBy,
       };
@@ -189,6 +211,15 @@ export function createBundleScorer(bundle: ModelBundle, opts: BundleScorerOption
     }
     return out;
   };
+}
+
+/** Default health anchors: explaining is a cost decision, so the default policy's scale is enough here. */
+const EXPLAIN_ANCHORS = { WATCH: 0.5, WARNING: 0.7, CRITICAL: 0.9 } as const;
+
+/** A failure probability on the health scale, through the predictor's thresholds when it has them. */
+function explainRisk(p: number | null, thresholds: Parameters<typeof riskFromProbability>[1] | undefined): number {
+  if (p === null) return 0;
+  return thresholds ? riskFromProbability(p, thresholds, EXPLAIN_ANCHORS) : p;
 }
 
 /**
@@ -238,7 +269,10 @@ export function createBundleExplainer(bundle: ModelBundle, opts: BundleScorerOpt
     const { columns } = e.lane.predictor;
     predictions.forEach((p, i) => {
       if (!p) return;
-      const risk = Math.max(p.failureProbability ?? 0, p.rul === null ? 0 : 1 - p.rul / rulHorizon);
+      const risk = Math.max(
+        explainRisk(p.failureProbability, bundle.models.get(model.id)?.failure?.entry.alertThresholds),
+        p.rul === null ? 0 : 1 - p.rul / rulHorizon,
+      );
       if (risk < explainFrom) return;
       const v = rows[i]!.vector;
       explainLazily(p, e, Float32Array.from(columns, (c) => v[c]!), top);

@@ -15,6 +15,7 @@ import type {
   AlertLedger,
   AlertPolicy,
   ContributingSensor,
+  RiskDriver,
   TwinHealthChangedDetail,
 } from '../alerts/policy.ts';
 import { ALERT_DETAIL_VERSION, estimateCostAvoided, severityOf, shouldEmit } from '../alerts/policy.ts';
@@ -26,7 +27,9 @@ import { screenEvents, screenSamples } from '../cleaning/index.ts';
 import type { QuarantineRecord } from '../cleaning/reasons.ts';
 import type { MaintenanceKind } from '../contract/telemetry.ts';
 import type { FeatureState } from '../features/index.ts';
-import { createFeatureState, featureVector, updateFeatureState } from '../features/index.ts';
+import type { ModelDecisions } from '../model/decision.ts';
+import { riskFromProbability } from '../model/decision.ts';
+import { createFeatureState, featureVector, restartFeatureHistory, updateFeatureState } from '../features/index.ts';
 import type { CleanEvent, CleanSample, MaintenanceEvent } from '../types.ts';
 import { applyEvent, type TwinEvent } from './events.ts';
 import type { HealthChange, HealthPolicy, HealthState, HealthTrack } from './health.ts';
@@ -40,6 +43,12 @@ export interface ComponentTwin {
   health: HealthTrack;
   risk: number;
   lastMaintenance: { ts: number; t: number; kind: MaintenanceKind } | null;
+  /** Clock time of the last replacement: wear, and the warm-up, start again from it. */
+  replacedAt?: number;
+  /** Calibrated probability that this component fails within its model's horizon (null: no model). */
+  failureProbability?: number | null;
+  /** What set `risk` at the last sample. */
+  driver?: RiskDriver;
 }
 
 export type ScoredBy = 'endpoint' | 'fallback' | 'in-process' | 'none';
@@ -51,8 +60,15 @@ export interface TwinScores {
   risk: number;
   failureProbability: number | null;
   rul: number | null;
+  /** The 90 % interval of `rul`, when the RUL model ships one. */
+  rulLower?: number | null;
+  rulUpper?: number | null;
   scoredBy: ScoredBy;
   topContributors: ContributingSensor[];
+  /** The signal that set `risk`. */
+  driver?: RiskDriver;
+  /** Risk was held below WARNING: too little evidence yet (see the asset model's `warmup`). */
+  warmingUp?: boolean;
 }
 
 export interface TwinTransition {
@@ -62,6 +78,8 @@ export interface TwinTransition {
   component?: string;
   from: HealthState;
   to: HealthState;
+  /** The signal that drove the change. */
+  driver?: RiskDriver;
 }
 
 /** The DynamoDB twin item (pk `assetId`), plain JSON. */
@@ -145,6 +163,9 @@ export interface FeatureRow {
   readonly t: number;
   readonly vector: Float64Array;
   readonly anomaly: AnomalyResult;
+  /** Samples the twin had applied with this one, and its first clock time then: the warm-up evidence. */
+  readonly samplesSeen?: number;
+  readonly firstT?: number;
 }
 
 type Step =
@@ -168,6 +189,8 @@ export interface PreparedBatch {
   readonly steps: readonly Step[];
   /** The row of the sample with the highest new seq: it sets the twin's displayed scores. */
   readonly latestRow: FeatureRow | null;
+  /** Each component's last replacement time before this batch, for the warm-up of phase 2. */
+  readonly replacedBefore: Readonly<Record<string, number | null>>;
 }
 
 export interface TwinContext {
@@ -278,6 +301,8 @@ export function prepareBatch(
 ): PreparedBatch {
   const { model } = ctx;
   const twin: Twin = current ? (jsonCopy(current) as Twin) : newTwin(ctx.asset, model, ctx.baseline);
+  const replacedBefore: Record<string, number | null> = {};
+  for (const [name, c] of Object.entries(twin.components)) replacedBefore[name] = c.replacedAt ?? null;
   const samples: CleanSample[] = [];
   for (const input of inputs) if (input.kind === 'sample') samples.push(input.sample);
   const screened = screenSamples(twin.screen ?? undefined, samples, model);
@@ -309,6 +334,10 @@ export function prepareBatch(
       if (step) {
         steps.push(step);
         lastMaintenance = maintenanceContext(twin);
+        // A new part starts a new wear trend: its sensors' whole-history features restart.
+        if (input.event.kind === 'replacement' && step.kind === 'maintenance') {
+          restartFeatureHistory(twin.features, model, step.t, input.event.component === undefined ? 'all' : step.components);
+        }
       } else ignoredMaintenance += 1;
       continue;
     }
@@ -333,7 +362,15 @@ export function prepareBatch(
         })
       : NO_VECTOR;
     previousAnomaly = anomaly.score;
-    const row: FeatureRow = { seq: sample.seq, ts: sample.ts, t, vector, anomaly };
+    const row: FeatureRow = {
+      seq: sample.seq,
+      ts: sample.ts,
+      t,
+      vector,
+      anomaly,
+      samplesSeen: twin.samples,
+      firstT: twin.firstT,
+    };
     if (latest === sample) latestRow = row;
     rows.push(row);
     steps.push({ kind: 'row', row });
@@ -358,6 +395,7 @@ export function prepareBatch(
     ignoredMaintenance,
     steps,
     latestRow,
+    replacedBefore,
   };
 }
 
@@ -371,6 +409,7 @@ function applyMaintenance(twin: Twin, model: AssetModel, event: MaintenanceEvent
     if (!component) continue;
     if (component.lastMaintenance !== null && event.ts <= component.lastMaintenance.ts) continue;
     component.lastMaintenance = { ts: event.ts, t, kind: event.kind };
+    if (event.kind === 'replacement') component.replacedAt = t;
     applied.push(name);
   }
   return applied.length === 0 ? null : { kind: 'maintenance', event, t, components: applied };
@@ -381,6 +420,12 @@ export interface Prediction {
   readonly failureProbability: number | null;
   /** Remaining useful life in clock units. */
   readonly rul: number | null;
+  /**
+   * The RUL predictor's 90 % interval around `rul` (clock units), null when the bundle carries no
+   * interval for it; `rulUpper` equal to the predictor's cap reads "the cap or more".
+   */
+  readonly rulLower?: number | null;
+  readonly rulUpper?: number | null;
   /** Per-component failure probability, when the model bundle has component models. */
   readonly componentFailure?: Readonly<Record<string, number>>;
   readonly scoredBy: ScoredBy;
@@ -395,6 +440,17 @@ export interface Prediction {
 export interface RiskPolicy {
   /** RUL (clock units) at and below which RUL risk reaches 1; risk falls linearly to 0 at this horizon. */
   readonly rulHorizon: number;
+  /**
+   * Evidence before an asset, or a component after its replacement, may reach WARNING: `samples`
+   * samples over `span` clock units. @default none (no warm-up)
+   */
+  readonly warmup?: { readonly samples: number; readonly span: number };
+  /**
+   * Alert thresholds of the asset model's classifiers (from the bundle manifest). A classifier's
+   * calibrated probability becomes risk through {@link riskFromProbability}; without thresholds the
+   * probability is read as risk directly. @default none
+   */
+  readonly decisions?: ModelDecisions;
 }
 
 export function defaultRiskPolicy(clock: 'time' | 'cycle'): RiskPolicy {
@@ -448,6 +504,13 @@ export function completeBatch(
     return rowIndex.get(row) ?? -1;
   };
   const components = Object.entries(twin.components);
+  const anchors = policies.health.enter;
+  const decisions = policies.risk.decisions;
+  const warmup = policies.risk.warmup;
+  // Just below WARNING: a twin that is still warming up may show WATCH, never page anybody.
+  const warmCap = anchors.WARNING * (1 - 1e-9);
+  // Replacement times as of each step, so the warm-up of a row is the same however the input is split.
+  const replacedAt: Record<string, number | null> = { ...prepared.replacedBefore };
   const plan = attributionPlan(model);
   const attributed = new Float64Array(plan.names.length);
   const componentSlots = components.map(([name]) => plan.slot.get(name) ?? -1);
@@ -459,26 +522,30 @@ export function completeBatch(
     scope: 'asset' | 'component',
     component: string | undefined,
     seq: number | null,
+    driver: RiskDriver,
   ) => {
     const transition: TwinTransition = { at: change.at, seq, scope, from: change.from, to: change.to };
     if (component !== undefined) transition.component = component;
+    transition.driver = driver;
     transitions.push(transition);
     return transition;
   };
   for (const step of prepared.steps) {
     if (step.kind === 'maintenance') {
+      const driver: RiskDriver = { signal: 'maintenance', risk: 0 };
       for (const name of step.components) {
         const component = twin.components[name];
         if (!component) continue;
+        if (step.event.kind === 'replacement') replacedAt[name] = step.t;
         const change = enterMaintenance(component.health, step.t, policies.health);
         if (change) {
-          const tr = record(change, 'component', name, null);
+          const tr = record(change, 'component', name, null, { ...driver, component: name });
           maybeAlert(tr, step.event.ts, -1, null);
         }
       }
       if (step.event.component === undefined) {
         const change = enterMaintenance(twin.health, step.t, policies.health);
-        if (change) maybeAlert(record(change, 'asset', undefined, null), step.event.ts, -1, null);
+        if (change) maybeAlert(record(change, 'asset', undefined, null, driver), step.event.ts, -1, null);
       }
       continue;
     }
@@ -489,23 +556,67 @@ export function completeBatch(
     const pFail = prediction?.failureProbability ?? null;
     const rul = prediction?.rul ?? null;
     const rulRisk = rul === null ? 0 : clamp01(1 - rul / policies.risk.rulHorizon);
+    const failureRisk = pFail === null ? 0 : toRisk(pFail, decisions?.failure);
+    // Warm-up: enough samples over enough clock time since the asset's first sample.
+    const assetWarm =
+      warmup === undefined ||
+      ((row.samplesSeen ?? Number.POSITIVE_INFINITY) >= warmup.samples && row.t - (row.firstT ?? row.t) >= warmup.span) ||
+      row.firstT === undefined;
     attributeInto(plan, row.anomaly, attributed);
     let worstComponentRisk = 0;
+    let worstDriver: RiskDriver | null = null;
+    let anyWarming = !assetWarm;
     for (let ci = 0; ci < components.length; ci++) {
       const entry = components[ci]!;
       const name = entry[0];
       const component = entry[1];
       const slot = componentSlots[ci]!;
-      const share = slot < 0 ? 0 : attributed[slot]!;
-      component.risk = clamp01(Math.max(prediction?.componentFailure?.[name] ?? 0, share));
-      if (component.risk > worstComponentRisk) worstComponentRisk = component.risk;
+      const share = clamp01(slot < 0 ? 0 : attributed[slot]!);
+      const pc = prediction?.componentFailure?.[name];
+      const modelRisk = pc === undefined ? 0 : toRisk(pc, decisions?.components[name]);
+      let risk = Math.max(modelRisk, share);
+      const replaced = replacedAt[name] ?? null;
+      const warm = assetWarm && (warmup === undefined || replaced === null || row.t - replaced >= warmup.span);
+      if (!warm && risk > warmCap) {
+        risk = warmCap;
+        anyWarming = true;
+      }
+      component.risk = risk;
+      component.failureProbability = pc ?? null;
+      const driver: RiskDriver =
+        pc !== undefined && modelRisk >= share
+          ? { signal: 'component-model', component: name, risk: modelRisk }
+          : { signal: 'anomaly', component: name, risk: share };
+      component.driver = driver;
+      if (risk > worstComponentRisk) {
+        worstComponentRisk = risk;
+        worstDriver = driver;
+      }
       componentChanges.length = 0;
-      observeRiskInto(component.health, component.risk, row.t, policies.health, componentChanges);
+      observeRiskInto(component.health, risk, row.t, policies.health, componentChanges);
       for (let k = 0; k < componentChanges.length; k++) {
-        maybeAlert(record(componentChanges[k]!, 'component', name, row.seq), row.ts, row.seq, row);
+        maybeAlert(record(componentChanges[k]!, 'component', name, row.seq, driver), row.ts, row.seq, row, undefined, !warm);
       }
     }
-    const risk = clamp01(Math.max(row.anomaly.score, pFail ?? 0, rulRisk, worstComponentRisk));
+    // The asset's risk and its driver: the strongest signal, models first on ties.
+    let risk = failureRisk;
+    let driver: RiskDriver = { signal: 'failure-model', risk: failureRisk };
+    if (pFail === null || rulRisk > risk) {
+      risk = rulRisk;
+      driver = { signal: 'rul', risk: rulRisk };
+      if (rul === null) driver = { signal: 'anomaly', risk: 0 };
+    }
+    if (worstDriver !== null && worstComponentRisk > risk) {
+      risk = worstComponentRisk;
+      driver = worstDriver;
+    }
+    const anomalyRisk = clamp01(row.anomaly.score);
+    if (anomalyRisk > risk || (driver.signal === 'anomaly' && driver.component === undefined)) {
+      risk = Math.max(risk, anomalyRisk);
+      driver = { signal: 'anomaly', risk: anomalyRisk };
+    }
+    risk = clamp01(risk);
+    if (!assetWarm && risk > warmCap) risk = warmCap;
     const newest = row === prepared.latestRow;
     changes.length = 0;
     observeRiskInto(twin.health, risk, row.t, policies.health, changes);
@@ -517,14 +628,18 @@ export function completeBatch(
       risk,
       failureProbability: pFail,
       rul,
+      ...(prediction?.rulLower !== undefined ? { rulLower: prediction.rulLower } : {}),
+      ...(prediction?.rulUpper !== undefined ? { rulUpper: prediction.rulUpper } : {}),
       scoredBy: prediction?.scoredBy ?? 'none',
       topContributors: prediction?.topContributors
         ? [...prediction.topContributors]
         : topContributors(row.anomaly, 3),
+      driver,
+      ...(anyWarming ? { warmingUp: true } : {}),
     };
     if (newest) twin.scores = scores;
     for (const change of changes)
-      maybeAlert(record(change, 'asset', undefined, row.seq), row.ts, row.seq, row, scores);
+      maybeAlert(record(change, 'asset', undefined, row.seq, driver), row.ts, row.seq, row, scores, !assetWarm);
   }
   twin.history = [...twin.history, ...transitions].slice(-TWIN_HISTORY_LIMIT);
   const changed = prepared.changed;
@@ -537,16 +652,23 @@ export function completeBatch(
     seq: number,
     row: FeatureRow | null,
     assetScores?: TwinScores,
+    warmingUp = false,
   ): void {
     const scopeKey = tr.scope === 'asset' ? 'asset' : `component:${tr.component}`;
     if (!shouldEmit(twin.alertLedger, scopeKey, tr.to, tr.at, policies.alert)) return;
     const scores = assetScores ?? twin.scores;
-    const risk =
-      tr.scope === 'component' && tr.component !== undefined
-        ? (twin.components[tr.component]?.risk ?? 0)
-        : (scores?.risk ?? 0);
-    const failureProbability = scores?.failureProbability ?? null;
+    const component = tr.scope === 'component' && tr.component !== undefined ? twin.components[tr.component] : undefined;
+    const risk = component ? component.risk : (scores?.risk ?? 0);
+    // A component alert quotes its component's own failure probability when a model gives one.
+    const failureProbability =
+      component && component.failureProbability !== undefined && component.failureProbability !== null
+        ? component.failureProbability
+        : (scores?.failureProbability ?? null);
     const rul = scores?.rul ?? null;
+    const toUnit = (v: number | null | undefined): number | null | undefined =>
+      v === null || v === undefined || model.clock !== 'time' ? v : Math.round((v / 3_600_000) * 10) / 10;
+    const rulLower = toUnit(scores?.rulLower);
+    const rulUpper = toUnit(scores?.rulUpper);
     const detail: TwinHealthChangedDetail = {
       version: ALERT_DETAIL_VERSION,
       // Sample-driven changes are identified by the sample's seq; maintenance changes have no sample, so
@@ -566,19 +688,25 @@ export function completeBatch(
         risk,
         anomaly: row?.anomaly.score ?? scores?.anomaly ?? 0,
         failureProbability,
-        rul,
+        rul: toUnit(rul) ?? null,
+        ...(rulLower !== undefined ? { rulLower } : {}),
+        ...(rulUpper !== undefined ? { rulUpper } : {}),
         rulUnit: model.clock === 'cycle' ? 'cycles' : 'hours',
       },
+      ...(tr.driver !== undefined ? { driver: tr.driver } : {}),
+      ...(warmingUp ? { warmingUp: true } : {}),
       topContributors: row ? componentContributors(model, row, tr.component) : [],
       estimatedCostAvoidedUsd:
-        severityRank(tr.to) >= severityRank('WARNING')
-          ? estimateCostAvoided(policies.alert, { failureProbability: Math.max(failureProbability ?? 0, risk), rul })
+        severityRank(tr.to) >= severityRank('WARNING') && failureProbability !== null
+          ? estimateCostAvoided(policies.alert, { failureProbability, rul })
           : 0,
     };
-    if (detail.scores.rul !== null && model.clock === 'time') {
-      (detail.scores as { rul: number | null }).rul = Math.round((detail.scores.rul / 3_600_000) * 10) / 10;
-    }
     alerts.push(detail);
+  }
+
+  /** A calibrated probability on the health scale, through the classifier's thresholds when it has them. */
+  function toRisk(p: number, thresholds: ModelDecisions['failure']): number {
+    return clamp01(thresholds ? riskFromProbability(p, thresholds, anchors) : p);
   }
 }
 

@@ -582,6 +582,7 @@ function setupWhatIf(d, model) {
   $('#whatif-chart').replaceChildren();
   $('#whatif-rul').replaceChildren();
   $('#whatif-method').textContent = '';
+  $('#whatif-limit').textContent = '';
   $('#whatif-status').textContent = d.twin ? '' : 'no telemetry yet';
 }
 
@@ -600,25 +601,37 @@ async function runWhatIf(ev) {
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ assetId, component, deferDays }),
     });
-    const series = [{ label: 'failure p', points: r.points.map((p) => [p.day, p.failureProbability]), color: COLORS[2] }];
+    // The server stops the projection where the models have no basis (no model for the component,
+    // or features leaving their training range): say so in words and draw only what is backed.
+    $('#whatif-limit').textContent = r.limit ? r.limit.message : '';
+    $('#whatif-method').textContent = `Method: ${r.method}`;
+    if (r.projectedDays === 0) {
+      $('#whatif-chart').replaceChildren();
+      $('#whatif-rul').replaceChildren();
+      status.textContent = 'no projection: the models have no basis for it';
+      return;
+    }
+    const series = [
+      { label: 'risk', points: r.points.map((p) => [p.day, p.risk]), color: COLORS[0] },
+      { label: 'failure p', points: r.points.map((p) => [p.day, p.failureProbability]), color: COLORS[2] },
+    ];
     if (r.points.some((p) => p.componentFailure !== null)) {
       series.push({ label: `${component} failure`, points: r.points.map((p) => [p.day, p.componentFailure]), color: COLORS[1] });
     }
+    const span = r.projectedDays < r.deferDays ? `${r.projectedDays} of ${r.deferDays} d` : `${r.deferDays} d`;
     $('#whatif-chart').replaceChildren(
-      lineChart({ title: `Predicted failure, ${component} deferred ${r.deferDays} d`, series, xLabel: 'days from now', yMin: 0, yMax: 1, thresholds: THRESHOLDS }),
+      lineChart({ title: `Predicted risk, ${component} deferred ${span}`, series, xLabel: 'days from now', yMin: 0, yMax: 1, thresholds: THRESHOLDS }),
     );
-    $('#whatif-rul').replaceChildren(
-      lineChart({
-        title: 'Predicted RUL',
-        unit: rulUnit(model),
-        series: [{ label: 'RUL', points: r.points.map((p) => [p.day, rulValue(p.rul, model)]), color: COLORS[3] }],
-        xLabel: 'days from now',
-        yMin: 0,
-      }),
-    );
-    $('#whatif-method').textContent = `Method: ${r.method}`;
+    const rulChart = lineChart({
+      title: 'Predicted RUL',
+      unit: rulUnit(model),
+      series: [{ label: 'RUL', points: r.points.map((p) => [p.day, rulValue(p.rul, model)]), color: COLORS[3] }],
+      xLabel: 'days from now',
+      yMin: 0,
+    });
+    $('#whatif-rul').replaceChildren(...(r.points.some((p) => p.rul !== null) ? [rulChart] : []));
     const noComponentModel = !r.points.some((p) => p.componentFailure !== null);
-    status.textContent = noComponentModel ? `no ${component} model in the bundle: asset-level predictions only` : '';
+    status.textContent = noComponentModel ? `asset-level models, trained on ${component} failures` : '';
   } catch (e) {
     status.textContent = `error: ${e.message}`;
   }

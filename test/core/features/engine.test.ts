@@ -55,9 +55,10 @@ describe('featureNames', () => {
     expect(turbofan).toContain('T30_slope_30c');
     expect(turbofan).not.toContain('T2_last');
     expect(featureNames(INDUSTRIAL_MACHINE)).toContain('volt_std_3h');
-    // 14 sensors × (2 + 3 windows × 5) + anomaly + 5 components + age + samples + 1 numeric attribute
-    // + (3 event codes + other + total) × 3 windows
-    expect(turbofan).toHaveLength(14 * 17 + 1 + 5 + 2 + 1 + 5 * 3);
+    // 14 sensors × (2 + 3 windows × 5) + 14 × whole-history mean and slope + anomaly + 5 components
+    // + age + samples + 1 numeric attribute + (3 event codes + other + total) × 3 windows
+    expect(turbofan).toHaveLength(14 * 17 + 14 * 2 + 1 + 5 + 2 + 1 + 5 * 3);
+    expect(turbofan.slice(14 * 17, 14 * 17 + 2)).toEqual(['T24_mean_all', 'T24_slope_all']);
     expect(new Set(pump).size).toBe(pump.length);
   });
 });

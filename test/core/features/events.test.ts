@@ -82,7 +82,7 @@ describe('event-count features (incremental vs batch)', () => {
           }
           for (; i < samples.length; i++) updateFeatureState(state, model, samples[i]!.t, samples[i]!.readings);
           const incremental = featureVector(state, model, now, CTX);
-          const batch = batchFeatureVector(model, samples, now, CTX, events);
+          const batch = batchFeatureVector(model, samples, now, CTX, [], events);
           // Assert
           expect(firstMismatch(model, incremental, batch)).toBeNull();
           expect(JSON.stringify(state).length).toBeLessThanOrEqual(featureStateBytes(model));

@@ -8,6 +8,7 @@ import {
   type FeatureSample,
   featureStateBytes,
   featureVector,
+  restartFeatureHistory,
   updateFeatureState,
 } from '../../../lambdas/core/features/index.ts';
 import { CTX, firstMismatch, LONG_CYCLE, MINI_TIME, samplesArb } from './helpers.ts';
@@ -113,6 +114,55 @@ describe('feature engine (incremental vs batch)', () => {
           ).toBeNull();
         }),
         { numRuns: 60 },
+      );
+    },
+  );
+});
+
+describe('feature engine whole history with replacements (incremental vs batch)', () => {
+  const componentsArb = (model: AssetModel) =>
+    fc.oneof(
+      fc.constant<'all'>('all'),
+      fc.subarray(Object.keys(model.components), { minLength: 1 }),
+    );
+
+  it.each(CASES.map((c) => [c.model.id, c] as const))(
+    'matches the batch reference when replacements restart the history for %s',
+    (_, { model, span, base }) => {
+      fc.assert(
+        fc.property(
+          samplesArb(model, span, base),
+          fc.array(
+            fc.record({ at: fc.nat(), t: fc.integer({ min: 0, max: span }), components: componentsArb(model) }),
+            { maxLength: 4 },
+          ),
+          (samples, raw) => {
+            // Arrange: resets applied before the sample at `before` arrives (or after the last one).
+            const resets = raw
+              .map((r) => ({ before: r.at % (samples.length + 1), t: base + r.t, components: r.components }))
+              .sort((a, b) => a.before - b.before);
+            const state = createFeatureState(model);
+            const now = nowFor(samples, 0);
+            // Act
+            let next = 0;
+            samples.forEach((s, i) => {
+              while (next < resets.length && resets[next]!.before === i) {
+                const r = resets[next++]!;
+                restartFeatureHistory(state, model, r.t, r.components);
+              }
+              updateFeatureState(state, model, s.t, s.readings);
+            });
+            for (; next < resets.length; next++) {
+              restartFeatureHistory(state, model, resets[next]!.t, resets[next]!.components);
+            }
+            const incremental = featureVector(state, model, now, CTX);
+            const batch = batchFeatureVector(model, samples, now, CTX, resets);
+            // Assert
+            expect(firstMismatch(model, incremental, batch)).toBeNull();
+            expect(JSON.stringify(state).length).toBeLessThanOrEqual(featureStateBytes(model));
+          },
+        ),
+        { numRuns: 100 },
       );
     },
   );

@@ -30,12 +30,13 @@ function cmapss(): Map<number, { t: number; readings: Record<string, number> }[]
 }
 
 describe('feature state size', () => {
-  it('states an upper bound within 24 KB for every shipped model', () => {
+  it('states an upper bound within 27 KB for every shipped model', () => {
     // The bound counts every double at its longest JSON text (25 characters) and every event count at
-    // 16 digits; the event-count rings (at most ~7.5 KB of it) are mostly zeros in practice.
-    expect(featureStateBytes(TURBOFAN)).toBeLessThanOrEqual(24 * 1024);
-    expect(featureStateBytes(CENTRIFUGAL_PUMP)).toBeLessThanOrEqual(24 * 1024);
-    expect(featureStateBytes(INDUSTRIAL_MACHINE)).toBeLessThanOrEqual(24 * 1024);
+    // 16 digits; the event-count rings (at most ~7.5 KB of it) are mostly zeros in practice, and the
+    // whole-history block (7 numbers per sensor) adds about 2.5 KB for the turbofan's 14 sensors.
+    expect(featureStateBytes(TURBOFAN)).toBeLessThanOrEqual(27 * 1024);
+    expect(featureStateBytes(CENTRIFUGAL_PUMP)).toBeLessThanOrEqual(27 * 1024);
+    expect(featureStateBytes(INDUSTRIAL_MACHINE)).toBeLessThanOrEqual(27 * 1024);
   });
 
   it('stays within the bound on worst-case-length readings', () => {
@@ -91,7 +92,7 @@ describe('feature state size', () => {
       for (const s of samples) updateFeatureState(state, TURBOFAN, s.t, s.readings);
       const now = samples.at(-1)!.t;
       // Assert
-      expect(JSON.stringify(state).length).toBeLessThanOrEqual(4 * 1024);
+      expect(JSON.stringify(state).length).toBeLessThanOrEqual(5 * 1024);
       const incremental = featureVector(state, TURBOFAN, now, CTX);
       expect(
         firstMismatch(TURBOFAN, incremental, batchFeatureVector(TURBOFAN, samples, now, CTX)),

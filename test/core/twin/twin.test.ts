@@ -65,7 +65,9 @@ describe('twin: early warning', () => {
     expect(critical).toBeDefined();
     expect(critical!.seq).toBeLessThan(160);
     expect(critical!.topContributors[0]?.sensor).toMatch(/^(temperature|vibration)$/);
-    expect(critical!.estimatedCostAvoidedUsd).toBeGreaterThan(0);
+    // No failure model here: the anomaly score drove it, through the bearing, and no saving is claimed.
+    expect(critical!.driver).toMatchObject({ signal: 'anomaly' });
+    expect(critical!.estimatedCostAvoidedUsd).toBe(0);
     expect(twins.get('pump-001')!.components.bearing!.health.state).toBe('CRITICAL');
     expect(result.alerts.filter((a) => a.assetId === 'pump-002' && a.severity !== 'info')).toEqual([]);
   });
@@ -191,7 +193,7 @@ describe('twin: maintenance', () => {
 });
 
 describe('completeBatch', () => {
-  it('values an alert by the risk that raised it when the model sees a lower failure probability', () => {
+  it('values an alert by the failure probability, not by the anomaly risk that raised it', () => {
     const model = getAssetModel('centrifugal-pump');
     const fleet: FleetAsset[] = [pumpFleet[0]!];
     const ctx = { asset: fleet[0]!, model, baseline: baselineFor(model) };
@@ -205,9 +207,11 @@ describe('completeBatch', () => {
     const done = completeBatch(prepared, quiet, ctx, defaultPolicies(model));
 
     const critical = done.alerts.find((a) => a.scope === 'asset' && a.to === 'CRITICAL')!;
-    // (24 h − 4 h) × $2,000/h × risk, not × 0.001.
-    expect(critical.estimatedCostAvoidedUsd).toBeCloseTo(critical.scores.risk * 20 * 2_000, 0);
+    // The documented formula: p(failure) × (24 h − 4 h) × $2,000/h; risk is not a probability.
+    expect(critical.scores.risk).toBeGreaterThan(0.9);
+    expect(critical.estimatedCostAvoidedUsd).toBeCloseTo(0.001 * 20 * 2_000, 2);
     expect(critical.scores.failureProbability).toBe(0.001);
+    expect(critical.driver?.signal).toBe('anomaly');
   });
 
 
@@ -233,5 +237,41 @@ describe('completeBatch', () => {
     });
     const prepared = prepareBatch(undefined, samples, ctx);
     expect(() => completeBatch(prepared, [], ctx, defaultPolicies(model))).toThrow(PredictionCountError);
+  });
+});
+
+describe('twin: whole-history features', () => {
+  const asset = { assetId: 'pump-h', siteId: 'site-a', modelId: CENTRIFUGAL_PUMP.id };
+  const ctx = { asset, model: CENTRIFUGAL_PUMP, baseline: DEFAULT_BASELINES[CENTRIFUGAL_PUMP.id]! };
+  const names = featureNames(CENTRIFUGAL_PUMP);
+  const at = (row: { vector: Float64Array }, name: string) => row.vector[names.indexOf(name)]!;
+  const sample = (i: number, pressure: number) => ({
+    kind: 'sample' as const,
+    sample: {
+      ...asset,
+      ts: 1_735_689_600_000 + i * 600_000,
+      seq: i,
+      readings: { temperature: 60 + i, vibration: 2, pressure, flow: 100 + (i % 3), current: 40, speed: 2950 },
+      receivedAt: 1_735_689_600_000 + i * 600_000,
+    },
+  });
+  const replacement = (i: number, kind: 'replacement' | 'inspection', component: string) => ({
+    kind: 'maintenance' as const,
+    event: { ...asset, ts: 1_735_689_600_000 + i * 600_000 + 1, kind, component, receivedAt: 0 },
+  });
+
+  it('restarts the history of the replaced component’s sensors only, and only on a replacement', () => {
+    // Arrange: pressure is 10 for 6 samples; the seal (watched by pressure) is replaced, then it reads 20.
+    const before = [0, 1, 2, 3, 4, 5].map((i) => sample(i, 10));
+    const after = [6, 7].map((i) => sample(i, 20));
+    // Act
+    const replaced = prepareBatch(undefined, [...before, replacement(5, 'replacement', 'seal'), ...after], ctx);
+    const inspected = prepareBatch(undefined, [...before, replacement(5, 'inspection', 'seal'), ...after], ctx);
+    // Assert
+    const last = replaced.rows.at(-1)!;
+    expect(at(last, 'pressure_mean_all')).toBe(20);
+    expect(at(last, 'temperature_mean_all')).toBeCloseTo(63.5, 10);
+    expect(at(last, 'temperature_slope_all')).toBeCloseTo(6, 8); // +1 per 10 minutes = 6 per hour
+    expect(at(inspected.rows.at(-1)!, 'pressure_mean_all')).toBeCloseTo(12.5, 10);
   });
 });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFleet } from '../../../devices/fleet.ts';
 import { MemoryDashboardSource } from '../../../local/dashboard/memory-source.ts';
 import type { DashboardHandle } from '../../../local/dashboard/server.ts';
+import type { WhatIfResult } from '../../../local/dashboard/source.ts';
 import { startDashboard } from '../../../local/dashboard/server.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -27,7 +28,17 @@ describe.skipIf(skip)('dashboard page (headless Chromium)', () => {
     }
     // Arrange: a small fleet, half degrading fast, stepped until the failure model itself raises an
     // asset alert (p(failure) ≥ 0.5), so the detail and what-if views have a real trend to show.
-    const fleet = createFleet({ assets: 6, seed: 1, failingShare: 0.5, degradationTicks: 60 });
+    // pump-007's bearing wears slowly (onset at tick 30, failure at 260): CRITICAL, not yet failed, when
+    // the what-if is asked about it.
+    const fleet = [
+      ...createFleet({ assets: 6, seed: 1, failingShare: 0.5, degradationTicks: 60 }),
+      {
+        assetId: 'pump-007',
+        siteId: 'site-a',
+        modelId: 'centrifugal-pump',
+        degradation: { component: 'bearing', startTick: 30, failTick: 260 },
+      },
+    ];
     source = new MemoryDashboardSource({ fleet });
     let alert;
     for (let tick = 0; tick < 300 && !alert; tick++) {
@@ -112,13 +123,61 @@ describe.skipIf(skip)('dashboard page (headless Chromium)', () => {
     expect(await page.locator('#components tbody tr').count()).toBe(Object.keys(twin.components).length);
   });
 
+  /** Runs the what-if form and returns the API's answer, after checking the panel shows exactly that. */
+  async function runWhatIf(component: string, days: number): Promise<WhatIfResult> {
+    await page.selectOption('#whatif-component', component);
+    await page.fill('#whatif-days', String(days));
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/api/whatif')),
+      page.click('#whatif-form button[type="submit"]'),
+    ]);
+    const r = (await response.json()) as WhatIfResult;
+    await expect.poll(() => page.locator('#whatif-method').textContent()).toContain('slope');
+    expect(await page.locator('#whatif-limit').textContent()).toBe(r.limit?.message ?? '');
+    if (r.projectedDays === 0) {
+      expect(await page.locator('#whatif-chart svg').count()).toBe(0);
+      expect(await page.locator('#whatif-status').textContent()).toMatch(/no basis/);
+    } else {
+      // `attached`, not visible: a flat projection is a legitimate result and has a zero-height box.
+      await page.waitForSelector('#whatif-chart svg path.series', { state: 'attached', timeout: 10_000 });
+      expect(await page.locator('#whatif-chart svg path.series').count()).toBeGreaterThanOrEqual(2); // risk, p(failure)
+    }
+    return r;
+  }
+
   it('projects deferred maintenance with the models and draws the chart', async () => {
-    await page.fill('#whatif-days', '10');
-    await page.click('#whatif-form button[type="submit"]');
-    // `attached`, not visible: a flat projection is a legitimate result and has a zero-height box.
-    await page.waitForSelector('#whatif-chart svg path.series', { state: 'attached', timeout: 10_000 });
-    expect(await page.locator('#whatif-method').textContent()).toContain('slope');
-    expect(await page.locator('#whatif-rul svg').count()).toBe(1);
+    const component = await page.locator('#whatif-component').inputValue();
+    const r = await runWhatIf(component, 10);
+    expect(r.deferDays).toBe(10);
+    if (r.projectedDays > 0) expect(await page.locator('#whatif-rul svg').count()).toBe(1);
+  });
+
+  it('never shows deferring a CRITICAL bearing as safer', async () => {
+    // Arrange: the degrading pump's bearing is CRITICAL by the time the asset alert fired.
+    const pump = (await source.twin('pump-007'))!;
+    expect(pump.components.bearing!.health.state).toBe('CRITICAL');
+    await page.click('#fleet-table tbody tr[data-asset-id="pump-007"]');
+    await page.waitForSelector('#detail[data-asset-id="pump-007"]');
+
+    // Act
+    const r = await runWhatIf('bearing', 14);
+
+    // Assert: risk starts at the twin's and never falls; p(failure) never falls; RUL never rises.
+    expect(r.points[0]?.risk ?? 1).toBeGreaterThanOrEqual(pump.scores!.risk);
+    for (let d = 1; d < r.points.length; d++) {
+      const [prev, x] = [r.points[d - 1]!, r.points[d]!];
+      expect(x.risk).toBeGreaterThanOrEqual(prev.risk);
+      expect(x.failureProbability!).toBeGreaterThanOrEqual(prev.failureProbability!);
+      expect(x.rul!).toBeLessThanOrEqual(prev.rul!);
+    }
+    expect(r.projectedDays).toBeGreaterThan(0);
+    expect(r.points.at(-1)!.risk).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('says in words that no model covers the impeller, instead of drawing a line', async () => {
+    const r = await runWhatIf('impeller', 14);
+    expect(r.limit?.reason).toBe('no-component-model');
+    expect(await page.locator('#whatif-limit').textContent()).toMatch(/No model in the bundle was trained on impeller failures/);
   });
 
   it('updates the fleet table live when the source advances', async () => {

@@ -148,10 +148,43 @@ describe('startDashboard', () => {
     [{ assetId: 'pump-001', component: 'bearing', deferDays: 3, extra: 1 }, 400, /invalid what-if request/],
     [{ assetId: 'pump-001', component: 'wing', deferDays: 3 }, 400, /component "wing" is not a component/],
     [{ assetId: 'ghost-1', component: 'bearing', deferDays: 3 }, 404, /unknown asset/],
+    [{ assetId: 'constructor', component: 'bearing', deferDays: 3 }, 404, /unknown asset "constructor"/],
+    [{ assetId: '__proto__', component: 'bearing', deferDays: 3 }, 404, /unknown asset "__proto__"/],
   ])('answers what-if %o with %i and a clear message', async (body, status, message) => {
     const r = await postJson(server.url, body);
     expect(r.status).toBe(status);
     expect(JSON.parse(r.body).error).toMatch(message);
+  });
+
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'])(
+    'refuses the prototype name %s as a component with a 400 and a reason',
+    async (component) => {
+      const r = await postJson(server.url, { assetId: 'pump-001', component, deferDays: 3 });
+      expect(r.status).toBe(400);
+      expect(JSON.parse(r.body).error).toBe(
+        `invalid what-if request: component "${component}" is not a component of centrifugal-pump (impeller, bearing, seal, motor)`,
+      );
+    },
+  );
+
+  it('refuses a body carrying a __proto__ key', async () => {
+    const r = await raw(server.url, '/api/whatif', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"assetId":"pump-001","component":"bearing","deferDays":3,"__proto__":{"deferDays":1}}',
+    });
+    expect(r.status).toBe(400);
+    expect(JSON.parse(r.body).error).toMatch(/invalid what-if request/);
+  });
+
+  it('answers a component no model was trained on with a reason and no line', async () => {
+    const r = await postJson(server.url, { assetId: 'pump-001', component: 'impeller', deferDays: 5 });
+    expect(r.status).toBe(200);
+    const body = JSON.parse(r.body) as { points: unknown[]; projectedDays: number; limit: { reason: string; message: string } };
+    expect(body.points).toEqual([]);
+    expect(body.projectedDays).toBe(0);
+    expect(body.limit.reason).toBe('no-component-model');
+    expect(body.limit.message).toMatch(/impeller/);
   });
 
   it('requires a JSON body for the what-if', async () => {

@@ -62,7 +62,25 @@ export function fixturePredictors(seed = 7): AssetModelPredictors {
     modelId: 'centrifugal-pump',
     predictors: [
       { ...common, name: 'failure', kind: 'failure', horizon: 86_400_000, threshold: 0.5, modelJson: failure.toXgboostJson() },
-      { ...common, name: 'rul', kind: 'rul', rulCap: 1_209_600_000, modelJson: rul.toXgboostJson() },
+      {
+        ...common,
+        name: 'rul',
+        kind: 'rul',
+        rulCap: 1_209_600_000,
+        // A hand-made interval (ms): ±10 h below 100 h of predicted RUL, ±50 h above.
+        interval: {
+          method: 'split-conformal',
+          level: 0.9,
+          edges: [360_000_000],
+          bins: [
+            { lower: -36_000_000, upper: 36_000_000, n: 300 },
+            { lower: -180_000_000, upper: 180_000_000, n: 300 },
+          ],
+          calibrationRows: 600,
+          calibration: 'fixture',
+        },
+        modelJson: rul.toXgboostJson(),
+      },
     ],
   };
 }
