@@ -1,7 +1,8 @@
 /**
  * A simulated fleet: assets of the catalog's models over several sites, each producing telemetry on
  * our MQTT topic contract. Some assets carry an injected degradation that ends in a failure, after which
- * the simulated crew replaces the part (a maintenance message) and wear starts again from zero.
+ * the simulated crew replaces the part (a maintenance message) and wear starts again from zero. With
+ * `events`, assets also log device events (`devices/events.ts`) that grow with wear.
  */
 
 import { findAssetModel } from '../lambdas/core/catalog/index.ts';
@@ -17,6 +18,7 @@ import {
   round4,
   validateRealism,
 } from './faults.ts';
+import { AssetEventLog, type DeviceEventOptions } from './events.ts';
 import { machineReadings, pumpReadings, turbofanReadings, type Wear } from './physics.ts';
 import { Rng, seedFor } from './rng.ts';
 
@@ -110,6 +112,12 @@ export interface SimulatorOptions {
    * @default undefined
    */
   readonly realism?: RealismOptions;
+  /**
+   * Opt-in device events (`pdm.event.v1` on the events topic): `true` for the defaults of
+   * {@link DeviceEventOptions}. Absent or `false`: the output is exactly what it was before events existed.
+   * @default undefined
+   */
+  readonly events?: boolean | DeviceEventOptions;
 }
 
 interface RealismRuntime {
@@ -139,6 +147,7 @@ export class FleetSimulator {
   private readonly faultRate: number;
   private readonly faults: Rng;
   private readonly realism: RealismRuntime | undefined;
+  private readonly eventLogs: ReadonlyMap<string, AssetEventLog> | undefined;
   tick = 0;
 
   constructor(
@@ -155,6 +164,15 @@ export class FleetSimulator {
       const rng = new Rng(seedFor(seed, asset.assetId));
       return { asset, rng, seq: 0, installedTick: 0, buffer: [], failed: false, variation: rng.normal() };
     });
+    if (options.events) {
+      const eventOptions = options.events === true ? {} : options.events;
+      this.eventLogs = new Map(
+        fleet.map((asset) => [
+          asset.assetId,
+          new AssetEventLog(asset.assetId, asset.siteId, findAssetModel(asset.modelId), eventOptions, seed),
+        ]),
+      );
+    }
     if (options.realism) {
       validateRealism(options.realism);
       const truth: InjectedFault[] = [];
@@ -242,6 +260,12 @@ export class FleetSimulator {
           }),
         });
         rt.failed = true;
+      }
+      const log = this.eventLogs?.get(asset.assetId);
+      if (log) {
+        // The controller logs what it saw during the tick before the tick's sample goes out.
+        const events = log.eventsAt(ts, this.wearOf(rt));
+        if (events.length > 0) messages.push({ assetId: asset.assetId, ...log.message(events) });
       }
       rt.seq += 1;
       if (this.realism) this.pushRealSample(rt, ts);

@@ -181,6 +181,8 @@ function assetView(entry: { assetId: string; siteId: string; modelId: string }, 
           health: twin.health,
           components: twin.components,
           history: twin.history,
+          // Recent device events (pdm.event.v1), oldest first.
+          events: twin.events ?? [],
         }
       : null,
     features,

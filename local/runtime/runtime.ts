@@ -38,6 +38,7 @@ import type { AnomalyBaseline } from '../../lambdas/core/anomaly/types.ts';
 import { ASSET_MODELS, findAssetModel } from '../../lambdas/core/catalog/index.ts';
 import type { AssetInfo, AssetModel } from '../../lambdas/core/catalog/types.ts';
 import { addCounts, type Counts } from '../../lambdas/core/cleaning/counts.ts';
+import { EVENT_SCHEMA } from '../../lambdas/core/contract/telemetry.ts';
 import { createBundleScorer } from '../../lambdas/core/model/scorer.ts';
 import { bundlePolicies } from '../../lambdas/core/pipeline.ts';
 import type { Twin } from '../../lambdas/core/twin/twin.ts';
@@ -464,7 +465,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     };
 
     // --- simulation ------------------------------------------------------------------------------
-    const sim = new FleetSimulator(fleet, { seed, faultRate: options.faultRate ?? 0 });
+    const sim = new FleetSimulator(fleet, { seed, faultRate: options.faultRate ?? 0, events: true });
     const seqs: Record<string, number> = {};
     // Resume: the simulator is deterministic for a seed, so replaying its steps restores its state.
     for (let t = 0; t < (saved?.sim?.tick ?? 0); t++) for (const m of sim.step()) trackSeq(seqs, m.assetId, m.payload);
@@ -749,7 +750,9 @@ export class LatencyTracker {
 
 function seqsOf(text: string): number[] {
   try {
-    const body = JSON.parse(text) as { seq?: unknown; samples?: { seq?: unknown }[] };
+    const body = JSON.parse(text) as { schema?: unknown; seq?: unknown; samples?: { seq?: unknown }[] };
+    // Device events number their own log: their seqs are not telemetry seqs.
+    if (body.schema === EVENT_SCHEMA) return [];
     if (typeof body.seq === 'number') return [body.seq];
     if (Array.isArray(body.samples)) return body.samples.map((s) => s.seq).filter((s): s is number => typeof s === 'number');
   } catch {

@@ -6,7 +6,12 @@
  */
 import { type AnomalyBaseline, DEFAULT_BASELINES } from '../../lambdas/core/anomaly/index.ts';
 import type { AssetInfo, AssetModel } from '../../lambdas/core/catalog/types.ts';
-import type { EventSeverity, MaintenanceKind } from '../../lambdas/core/contract/telemetry.ts';
+import {
+  EventMessageSchema,
+  type EventSeverity,
+  type MaintenanceKind,
+  toEpochMs,
+} from '../../lambdas/core/contract/telemetry.ts';
 import { featureNames } from '../../lambdas/core/features/index.ts';
 import type { FeatureRow, Twin, TwinInput } from '../../lambdas/core/twin/twin.ts';
 import { prepareBatch } from '../../lambdas/core/twin/twin.ts';
@@ -34,6 +39,37 @@ export type ReplayEvent =
       readonly severity: EventSeverity;
       readonly component?: string;
     };
+
+/** A simulated or recorded events message that is not `pdm.event.v1`. */
+export class ReplayMessageError extends Error {
+  override readonly name: string = 'ReplayMessageError';
+}
+
+/**
+ * The replay events of one `pdm.event.v1` message payload (a device's events topic), in message order:
+ * trainers that simulate devices feed their events in as the live pipeline would receive them.
+ * @throws ReplayMessageError when the payload is not a valid events message.
+ */
+export function replayEventsOf(payload: string): ReplayEvent[] {
+  let body: unknown;
+  try {
+    body = JSON.parse(payload);
+  } catch (err) {
+    throw new ReplayMessageError(`events payload is not JSON: ${(err as Error).message}`);
+  }
+  const parsed = EventMessageSchema.safeParse(body);
+  if (!parsed.success) throw new ReplayMessageError(`not a pdm.event.v1 message: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  const message = parsed.data;
+  const list = 'events' in message ? message.events : [message];
+  return list.map((e) => ({
+    kind: 'event' as const,
+    ts: toEpochMs(e.ts),
+    seq: e.seq,
+    code: e.code,
+    severity: e.severity,
+    ...(e.component !== undefined ? { component: e.component } : {}),
+  }));
+}
 
 export interface ReplayResult {
   /** Feature names, the order of every row's vector. */

@@ -17,7 +17,7 @@ import { featureNames } from '../../lambdas/core/features/index.ts';
 import { type FleetAsset, FleetSimulator } from '../../devices/fleet.ts';
 import { Rng, seedFor } from '../../devices/rng.ts';
 import { dataHasher } from '../bundle/hash.ts';
-import { type ReplayEvent, replayFeatures } from '../features/replay.ts';
+import { type ReplayEvent, replayEventsOf, replayFeatures } from '../features/replay.ts';
 import { loadXgboostModel, predictBatch } from '../../lambdas/core/model/index.ts';
 import { auc, type TrainParams, train } from '../gbdt/index.ts';
 import type { AssetModelPredictors, PredictorArtifact } from './types.ts';
@@ -95,12 +95,17 @@ export function simulatePumps(
   seed: number,
 ): { events: Map<string, ReplayEvent[]>; failAt: Map<string, number>; end: number } {
   const lastFail = Math.max(...fleet.map((a) => a.degradation?.failTick ?? 0));
-  const sim = new FleetSimulator(fleet, { seed, intervalMs: INTERVAL_MS });
+  // Device events on, as `npm start` runs the fleet: the models learn the event counts they are served.
+  const sim = new FleetSimulator(fleet, { seed, intervalMs: INTERVAL_MS, events: true });
   const events = new Map<string, ReplayEvent[]>(fleet.map((a) => [a.assetId, []]));
   const failAt = new Map<string, number>();
   const ticks = lastFail + TICKS_PER_DAY + 1;
   for (let t = 0; t < ticks; t++) {
     for (const m of sim.step()) {
+      if (m.topic.endsWith('/events')) {
+        events.get(m.assetId)!.push(...replayEventsOf(m.payload));
+        continue;
+      }
       const body = JSON.parse(m.payload) as {
         ts: number;
         seq?: number;

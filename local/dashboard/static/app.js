@@ -417,6 +417,7 @@ function renderDetail(first) {
   );
   renderComponents(twin, model, d.features);
   renderTransitions(twin, model);
+  renderDeviceEvents(twin, model, d.features);
   renderLatest(twin, model, d.features);
   renderSensorCharts(pts, model, xOf, xKind, xLabel);
   if (first) setupWhatIf(d, model);
@@ -467,6 +468,35 @@ function renderTransitions(twin, model) {
               h('td', {}, badge(t.to)),
             ),
           ),
+    ),
+  );
+}
+
+/** Recent device events (pdm.event.v1) on the twin, newest first, with the medium-window count per code. */
+function renderDeviceEvents(twin, model, features) {
+  const list = [...(twin?.events ?? [])].reverse();
+  const medium = featureWindowLabels(model).medium;
+  const known = model?.events ?? {};
+  const inWindow = (code) => features?.[`events_${Object.hasOwn(known, code) ? code : 'other'}_${medium}`];
+  $('#device-events').replaceChildren(
+    h('thead', {}, h('tr', {}, h('th', {}, 'When'), h('th', {}, 'Code'), h('th', {}, 'Severity'), h('th', {}, 'Component'), h('th', { class: 'num' }, medium ? `In ${medium}` : 'In window'))),
+    h(
+      'tbody',
+      {},
+      list.length === 0
+        ? h('tr', {}, h('td', { colspan: 5, class: 'muted' }, 'no device events yet'))
+        : list.map((e) => {
+            const n = inWindow(e.code);
+            return h(
+              'tr',
+              { class: `device-event sev-${e.severity}`, 'data-code': e.code, title: e.message ?? known[e.code]?.description ?? 'code not in the catalog (counted as other)' },
+              h('td', {}, timeText(e.ts)),
+              h('td', {}, e.code, Object.hasOwn(known, e.code) ? null : h('span', { class: 'muted' }, ' (other)')),
+              h('td', {}, h('span', { class: `event-severity sev-${e.severity}` }, e.severity)),
+              h('td', {}, e.component ?? '–'),
+              h('td', { class: 'num' }, n === null || n === undefined ? '–' : String(n)),
+            );
+          }),
     ),
   );
 }

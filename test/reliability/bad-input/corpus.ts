@@ -324,7 +324,7 @@ export function buildCorpus(): CorpusLine[] {
   add('topic-mismatch', tel(PUMP), JSON.stringify({ schema: 'pdm.maintenance.v1', assetId: PUMP.id, ts: tsOf(1), kind: 'repair' }), bad('unsupported_schema'));
   add('topic-mismatch', mnt(PUMP), one(PUMP), bad('unsupported_schema'));
   add('topic-mismatch', mnt(PUMP), maint(PUMP4, {}), bad('topic_asset_mismatch'));
-  for (const topic of ['pdm/site-a/pump-001/telemetryX', 'pdm/site-a/pump-001/telemetry/', 'PDM/site-a/pump-001/telemetry', 'pdm//pump-001/telemetry', 'pdm/site-a/pump-001', '/pdm/site-a/pump-001/telemetry', 'pdm/site-a/pump-001/events', 'pdm/site-a/+/telemetry', 'pdm/site-a/#', 'pdm/site a/pump-001/telemetry']) {
+  for (const topic of ['pdm/site-a/pump-001/telemetryX', 'pdm/site-a/pump-001/telemetry/', 'PDM/site-a/pump-001/telemetry', 'pdm//pump-001/telemetry', 'pdm/site-a/pump-001', '/pdm/site-a/pump-001/telemetry', 'pdm/site-a/pump-001/alarms', 'pdm/site-a/+/telemetry', 'pdm/site-a/#', 'pdm/site a/pump-001/telemetry']) {
     add('topic-mismatch', topic, one(PUMP), bad('invalid_topic'));
   }
 

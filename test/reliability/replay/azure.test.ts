@@ -49,6 +49,37 @@ describe('azureMessages', () => {
   });
 });
 
+describe('azureMessages: device events', () => {
+  it('publishes each PdM_errors record of the window as a pdm.event.v1 event before the sample of its hour', () => {
+    // Arrange
+    const all = loadAzure(DATA);
+    const data = sliceAzure(all, MACHINES, FROM, TO);
+    // Act
+    const msgs = azureMessages(data, MACHINES);
+    // Assert: the CSV's errors of these machines from a week before the window to its last hour.
+    const events = msgs.filter((m) => m.kind === 'events');
+    const last = Math.max(...data.telemetry.map((r) => r.ts));
+    const first = Math.min(...data.telemetry.map((r) => r.ts));
+    const expected = readFileSync(join(DATA, 'PdM_errors.csv'), 'utf8')
+      .trim()
+      .split(/\r?\n/)
+      .slice(1)
+      .map((line) => line.split(','))
+      .map(([dt, m, code]) => ({ machine: Number(m), code: code!, ts: Date.parse(`${dt!.replace(' ', 'T')}Z`) }))
+      .filter((e) => MACHINES.includes(e.machine) && e.ts > first - 7 * 24 * 3_600_000 && e.ts <= last);
+    expect(events).toHaveLength(expected.length);
+    expect(events.length).toBeGreaterThan(0);
+    for (const m of events) {
+      const body = JSON.parse(m.payload) as { schema: string; assetId: string; code: string; severity: string; component?: string };
+      expect(m.topic).toBe(`pdm/azure-pdm/machine-${m.machine}/events`);
+      expect(body).toMatchObject({ schema: 'pdm.event.v1', assetId: `machine-${m.machine}`, severity: 'warning' });
+      const sameHour = msgs.filter((x) => x.machine === m.machine && x.ts === m.ts);
+      const sample = sameHour.findIndex((x) => x.kind === 'telemetry');
+      if (sample >= 0) expect(sameHour.indexOf(m)).toBeLessThan(sample);
+    }
+  });
+});
+
 describe('replayAzure', () => {
   it('replays 3 machines × 2 weeks through the pipeline with balanced accounting and scores the failures it covers', async () => {
     // Act
