@@ -50,7 +50,7 @@ const historyStreams = z
   .default('{}')
   .transform((text, ctx) => {
     try {
-      return z.record(z.enum(HISTORY_TABLES), z.string().min(1)).parse(JSON.parse(text));
+      return z.partialRecord(z.enum(HISTORY_TABLES), z.string().min(1)).parse(JSON.parse(text));
     } catch {
       ctx.addIssue({ code: 'custom', message: `${ENV.historyStreams} must be a JSON object of history table → Firehose stream name` });
       return z.NEVER;
