@@ -8,6 +8,7 @@ import { contractJsonSchemas } from '../lambdas/core/contract/telemetry.ts';
 import { register as registerSimulate } from '../devices/cli.ts';
 import { register as registerCost } from '../lib/cost/cli.ts';
 import { register as registerLocal } from '../local/cli.ts';
+import { register as registerHistory } from '../local/history/cli.ts';
 import { register as registerLoad } from '../local/load/cli.ts';
 import { register as registerReplay } from '../local/replay/cli.ts';
 import { registerModelCommands } from '../ml/cli/index.ts';
@@ -77,5 +78,6 @@ registerSimulate(program);
 registerCost(program);
 registerReplay(program);
 registerLoad(program);
+registerHistory(program);
 
 await program.parseAsync(process.argv);
