@@ -9,6 +9,7 @@ import { register as registerSimulate } from '../devices/cli.ts';
 import { register as registerCost } from '../lib/cost/cli.ts';
 import { register as registerLocal } from '../local/cli.ts';
 import { register as registerHistory } from '../local/history/cli.ts';
+import { register as registerDashboard } from '../local/dashboard/cli.ts';
 import { register as registerLoad } from '../local/load/cli.ts';
 import { register as registerReplay } from '../local/replay/cli.ts';
 import { registerModelCommands } from '../ml/cli/index.ts';
@@ -79,5 +80,6 @@ registerCost(program);
 registerReplay(program);
 registerLoad(program);
 registerHistory(program);
+registerDashboard(program);
 
 await program.parseAsync(process.argv);
