@@ -195,7 +195,7 @@ function parseReadings(v: unknown): Record<string, number> {
 
 /** An alerts-table row as the alert event the page shows (the table keeps every field of the detail). */
 function alertOf(r: Record<string, unknown>): TwinHealthChangedDetail {
-  let top: TwinHealthChangedDetail['topContributors'] = [];
+  let top: TwinHealthChangedDetail['topContributors'];
   try {
     top = JSON.parse(String(r.top_contributors ?? '[]')) as TwinHealthChangedDetail['topContributors'];
   } catch {
