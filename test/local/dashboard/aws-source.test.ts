@@ -1,5 +1,9 @@
 import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
 import { mockClient } from 'aws-sdk-client-mock';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fleetLookup } from '../../../devices/fleet.ts';
 import { DynamoTwinStore } from '../../../lambdas/adapters/aws/dynamodb.ts';
@@ -131,4 +135,41 @@ describe('AwsDashboardSource behind the dashboard server', () => {
     unsubscribe();
     expect(seen).toEqual([id]);
   });
+});
+
+const CHROMIUM = '/usr/bin/chromium';
+
+describe.skipIf(process.env.PDM_SKIP_BROWSER === '1')('dashboard page over a deployed stage (headless Chromium)', () => {
+  it('shows the fleet from the summaries, opens an asset with its Athena history, and logs no error', async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (or set PDM_SKIP_BROWSER=1 to skip)`);
+    const userDir = mkdtempSync(join(tmpdir(), 'pdm-chromium-aws-'));
+    const browser = await chromium.launchPersistentContext(userDir, {
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1280, height: 800 },
+    });
+    try {
+      const page = browser.pages()[0] ?? (await browser.newPage());
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
+      await page.goto(server.url);
+      await page.waitForSelector('body[data-ready="true"]', { timeout: 10_000 });
+      const rows = page.locator('#fleet-table tbody tr');
+      await expect.poll(() => rows.count()).toBe(twins.size);
+      for (const [id, t] of twins) {
+        expect(await page.locator(`#fleet-table tbody tr[data-asset-id="${id}"]`).getAttribute('data-state')).toBe(t.health.state);
+      }
+      const id = [...twins.keys()][0]!;
+      athena.resetHistory();
+      await page.locator(`#fleet-table tbody tr[data-asset-id="${id}"]`).click();
+      await expect.poll(() => athena.commandCalls(StartQueryExecutionCommand).some((c) => c.args[0].input.ExecutionParameters?.[0] === `'${id}'`)).toBe(true);
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+      rmSync(userDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
