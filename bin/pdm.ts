@@ -11,6 +11,8 @@ import { register as registerDevices } from '../devices/provision-cli.ts';
 import { register as registerSmoke } from '../devices/smoke-cli.ts';
 import { register as registerCost } from '../lib/cost/cli.ts';
 import { register as registerLocal } from '../local/cli.ts';
+import { register as registerHistory } from '../local/history/cli.ts';
+import { register as registerDashboard } from '../local/dashboard/cli.ts';
 import { register as registerLoad } from '../local/load/cli.ts';
 import { register as registerReplay } from '../local/replay/cli.ts';
 import { registerModelCommands } from '../ml/cli/index.ts';
@@ -103,6 +105,8 @@ registerSmoke(program);
 registerCost(program);
 registerReplay(program);
 registerLoad(program);
+registerHistory(program);
+registerDashboard(program);
 
 try {
   await program.parseAsync(process.argv);

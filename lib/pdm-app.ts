@@ -9,6 +9,8 @@ import { Validations } from 'aws-cdk-lib';
 import type { StageConfig } from './config.ts';
 import { PROJECT_ROOT } from './constructs/pdm-function.ts';
 import { AlertingStack } from './stacks/alerting-stack.ts';
+import { HistoryStack } from './stacks/history-stack.ts';
+import { ENV } from '../lambdas/core/config/env.ts';
 import { IngestStack } from './stacks/ingest-stack.ts';
 import { ModelStack } from './stacks/model-stack.ts';
 import { ObservabilityStack } from './stacks/observability-stack.ts';
@@ -22,6 +24,7 @@ export interface PdmStacks {
   readonly processing: ProcessingStack;
   readonly alerting: AlertingStack;
   readonly observability: ObservabilityStack;
+  readonly history: HistoryStack;
 }
 
 export interface BuildOptions {
@@ -74,6 +77,20 @@ export function buildPdmApp(app: App, config: StageConfig, options: BuildOptions
     timestream: stateful.timestream,
     endpoints: model?.endpoints,
   });
+  // History (Firehose → Iceberg, Athena): the functions get the stream names (plain strings) and the
+  // writer policy, so the history stack deploys before the processing stack and never after it.
+  const history = new HistoryStack(app, stackName('History'), {
+    ...common,
+    stage: config.stage,
+    dataRemovalPolicy: config.dataRemovalPolicy,
+    accessLogsBucket: stateful.accessLogsBucket,
+    twinsTable: stateful.twinsTable,
+    twinsKey: stateful.key,
+  });
+  for (const fn of [processing.clean, processing.features]) {
+    fn.setEnv(ENV.historyStreams, history.streamsEnv);
+    fn.function.role!.addManagedPolicy(history.writerPolicy);
+  }
   // Endpoint names are plain strings (no cross-stack token), so order the deployment explicitly.
   if (model) processing.addStackDependency(model, 'the feature function invokes the endpoints');
   const alerting = new AlertingStack(app, stackName('Alerting'), {
@@ -96,7 +113,7 @@ export function buildPdmApp(app: App, config: StageConfig, options: BuildOptions
     topicRuleNames: Object.values(ingest.rules).map((r) => r.ruleName!),
     ruleErrorsBucket: stateful.ruleErrorsBucket,
   });
-  return { stateful, ingest, model, processing, alerting, observability };
+  return { stateful, ingest, model, processing, alerting, observability, history };
 }
 
 /** Registers the cdk-nag packs (AwsSolutions and Serverless) as validation plugins. */

@@ -18,6 +18,13 @@ function positiveInt(value: string): number {
   return n;
 }
 
+/** A TCP port, 0 for a free one. */
+export function tcpPort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('expected a port number from 0 to 65535');
+  return n;
+}
+
 function positiveNumber(value: string): number {
   const n = Number(value);
   if (!(Number.isFinite(n) && n > 0)) throw new InvalidArgumentError('expected a positive number');
@@ -38,13 +45,13 @@ interface DashboardHandle {
 }
 
 /** Starts the dashboard server if it is part of this checkout (it is built separately). */
-async function maybeDashboard(source: DashboardSource): Promise<DashboardHandle | null> {
+async function maybeDashboard(source: DashboardSource, port?: number): Promise<DashboardHandle | null> {
   const file = join(import.meta.dirname, 'dashboard', 'server.ts');
   if (!existsSync(file)) return null;
   const mod = (await import(pathToFileURL(file).href)) as {
-    startDashboard?: (o: { source: DashboardSource }) => Promise<DashboardHandle>;
+    startDashboard?: (o: { source: DashboardSource; port?: number }) => Promise<DashboardHandle>;
   };
-  return mod.startDashboard ? mod.startDashboard({ source }) : null;
+  return mod.startDashboard ? mod.startDashboard({ source, ...(port !== undefined ? { port } : {}) }) : null;
 }
 
 function formatAlert(a: TwinHealthChangedDetail): string {
@@ -89,6 +96,7 @@ interface LocalOpts {
   speed: number;
   duration?: number;
   dashboard: boolean;
+  port?: number;
   dataDir?: string;
   json?: boolean;
   faultRate: number;
@@ -115,7 +123,7 @@ async function runLocal(opts: LocalOpts): Promise<void> {
     onFailure: (r) => !json && out(`on-failure: ${r.stream} ${r.sequenceNumber} (${r.partitionKey}) after ${r.attempts} attempts`),
   });
   let dashboard: DashboardHandle | null = null;
-  if (opts.dashboard) dashboard = await maybeDashboard(runtime);
+  if (opts.dashboard) dashboard = await maybeDashboard(runtime, opts.port);
   if (!json) {
     out(`pdm local: ${opts.assets} assets, speed ${opts.speed}× (one 10-min tick every ${(600 / opts.speed).toFixed(2)} s)`);
     out(`  MQTT broker ${runtime.brokerUrl}` + (opts.dataDir ? `  data dir ${opts.dataDir}` : ''));
@@ -272,6 +280,7 @@ export function register(program: Command): void {
     .option('--speed <x>', 'simulated seconds per real second', positiveNumber, 1200)
     .option('--duration <s>', 'stop after this many real seconds (default: until Ctrl-C)', positiveNumber)
     .option('--no-dashboard', 'do not start the web dashboard')
+    .option('--port <n>', 'dashboard port on 127.0.0.1 (default: a free one)', tcpPort)
     .option('--data-dir <dir>', 'persist state here; a restart resumes where it stopped')
     .option('--json', 'print one JSON summary at the end instead of the live log')
     .option('--fault-rate <p>', 'share of damaged device messages', probability, 0.02)

@@ -52,6 +52,7 @@ import {
 } from '../adapters/ports.ts';
 import { assetOf, decodeCleanRecord, InvalidCleanRecordError } from '../adapters/records.ts';
 import { errorMessage } from '../adapters/retry.ts';
+import type { HistoryTelemetryStore } from '../adapters/history.ts';
 
 export interface FeatureDeps {
   readonly registry: AssetRegistry;
@@ -62,6 +63,12 @@ export interface FeatureDeps {
   readonly alerts: AlertPublisher;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /**
+   * History tables beyond the telemetry-store port (twin transitions, decided alerts, maintenance),
+   * written with the features in phase B, so a failure leaves the twin unwritten and the records retried.
+   * @default none
+   */
+  readonly history?: Pick<HistoryTelemetryStore, 'writeTransitions' | 'writeAlerts' | 'writeMaintenance'>;
   /** Re-reads after a version conflict before the asset's records fail. @default 3 */
   readonly maxConflictRetries?: number;
   /** Assets processed at once in phase A and C. @default 8 */
@@ -132,6 +139,8 @@ interface Stats {
 interface Sent {
   readonly rows: Set<string>;
   readonly quarantine: Set<string>;
+  /** Assets whose transitions, alerts and maintenance went to the history tables. */
+  readonly history: Set<string>;
 }
 
 export function createHandler(deps: FeatureDeps): FeatureHandler {
@@ -205,7 +214,7 @@ export function createHandler(deps: FeatureDeps): FeatureHandler {
       for (const w of all) w.failed = errorMessage(err);
     }
 
-    const sent: Sent = { rows: new Set(), quarantine: new Set() };
+    const sent: Sent = { rows: new Set(), quarantine: new Set(), history: new Set() };
     const stats: Stats = { conflicts: 0, twinsWritten: 0, rows: 0, alerts: 0, alertsPending: 0, quarantined: 0, timestreamRejected: 0 };
     const live = () => all.filter((w) => w.failed === undefined);
 
@@ -431,14 +440,18 @@ export function createHandler(deps: FeatureDeps): FeatureHandler {
         quarantineOwner.set(q, w);
       }
     }
-    const [f, p, q] = await Promise.allSettled([
+    const historyOwners = deps.history ? ws.filter((w) => !sent.history.has(w.assetId)) : [];
+    const [f, p, q, h] = await Promise.allSettled([
       features.length > 0 ? deps.telemetry.writeFeatures(features) : Promise.resolve({ written: 0, rejected: [] }),
       predictions.length > 0 ? deps.telemetry.writePredictions(predictions) : Promise.resolve({ written: 0, rejected: [] }),
       quarantine.length > 0 ? deps.quarantine.put(quarantine, requestId) : Promise.resolve({ objects: [], failed: [] }),
+      writeHistory(historyOwners),
     ]);
     const failAll = (owners: Iterable<Work>, what: string, err: unknown) => {
       for (const w of owners) if (w.failed === undefined) fail(w, new Error(`${what}: ${errorMessage(err)}`));
     };
+    if (h.status === 'rejected') failAll(historyOwners, 'history write', h.reason);
+    else for (const w of historyOwners) sent.history.add(w.assetId);
     for (const [res, what] of [
       [f, 'features'],
       [p, 'predictions'],
@@ -465,6 +478,29 @@ export function createHandler(deps: FeatureDeps): FeatureHandler {
         stats.quarantined += 1;
       }
     }
+  }
+
+  /** Transitions, decided alerts and applied maintenance of the given assets to the history tables. */
+  async function writeHistory(ws: readonly Work[]): Promise<void> {
+    if (!deps.history || ws.length === 0) return;
+    const transitions = [];
+    const alerts = [];
+    const maintenance = [];
+    for (const w of ws) {
+      const asset = { assetId: w.assetId, siteId: w.ctx!.asset.siteId, modelId: w.model!.id };
+      const tsOfSeq = new Map(w.prepared!.rows.map((r) => [r.seq, r.ts]));
+      const lastTs = w.prepared!.latestRow?.ts ?? w.done!.twin.latest?.ts ?? 0;
+      for (const t of w.done!.transitions) {
+        transitions.push({ asset, transition: t, ts: (t.seq !== null ? tsOfSeq.get(t.seq) : undefined) ?? lastTs });
+      }
+      alerts.push(...w.done!.alerts);
+      for (const input of w.inputs) if (input.kind === 'maintenance') maintenance.push(input.event);
+    }
+    await Promise.all([
+      transitions.length > 0 ? deps.history.writeTransitions(transitions) : undefined,
+      alerts.length > 0 ? deps.history.writeAlerts(alerts) : undefined,
+      maintenance.length > 0 ? deps.history.writeMaintenance(maintenance) : undefined,
+    ]);
   }
 
   return handler;

@@ -13,7 +13,10 @@ import { S3QuarantineSink } from '../adapters/aws/s3.ts';
 import { SageMakerScorer } from '../adapters/aws/sagemaker.ts';
 import { TimestreamTelemetryStore } from '../adapters/aws/timestream.ts';
 import { InProcessScorer, readBundleDir } from '../adapters/model.ts';
-import { CachedAssetRegistry, NoopTelemetryStore, type Scorer, type TelemetryStore } from '../adapters/ports.ts';
+import { CachedAssetRegistry, NoopTelemetryStore, type QuarantineSink, type Scorer, type TelemetryStore } from '../adapters/ports.ts';
+import { FirehoseClient } from '@aws-sdk/client-firehose';
+import { FirehoseHistorySink } from '../adapters/aws/history-firehose.ts';
+import { bundleModelVersions, HistoryTelemetryStore, IndexedQuarantineSink, TeeTelemetryStore } from '../adapters/history.ts';
 import { ENV, parseFeatureFunctionEnv } from '../core/config/env.ts';
 import { bundlePolicies } from '../core/pipeline.ts';
 import { createHandler } from './app.ts';
@@ -53,12 +56,25 @@ const telemetry: TelemetryStore =
       })
     : new NoopTelemetryStore();
 
+// History (Firehose → Iceberg): features, predictions with the model version, transitions, alerts,
+// maintenance and the quarantine index, next to the optional Timestream.
+const streams = env[ENV.historyStreams];
+const historySink = Object.keys(streams).length > 0 ? new FirehoseHistorySink(tracer.captureAWSv3Client(new FirehoseClient({})), streams) : undefined;
+const history = historySink
+  ? new HistoryTelemetryStore(historySink, { modelVersions: bundleModelVersions(bundle), featureEngine: bundle.manifest.featureEngineVersion })
+  : undefined;
+const s3Quarantine = new S3QuarantineSink(clients.s3, env[ENV.quarantineBucket]);
+const quarantine: QuarantineSink = historySink
+  ? new IndexedQuarantineSink(s3Quarantine, historySink, (key) => `s3://${env[ENV.quarantineBucket]}/${key}`)
+  : s3Quarantine;
+
 export const handler = createHandler({
   registry: new CachedAssetRegistry(new DynamoAssetRegistry(clients.doc, env[ENV.assetTable])),
   twins: new DynamoTwinStore(clients.doc, env[ENV.twinTable]),
   scorer,
-  telemetry,
-  quarantine: new S3QuarantineSink(clients.s3, env[ENV.quarantineBucket]),
+  telemetry: history ? new TeeTelemetryStore(telemetry, history) : telemetry,
+  ...(history ? { history } : {}),
+  quarantine,
   alerts: new EventBridgeAlertPublisher(clients.events, env[ENV.eventBus]),
   logger,
   metrics,

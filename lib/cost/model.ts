@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { CONSUMER_DEFAULTS } from '../config.ts';
+import { historyCost } from './history.ts';
 
 export const HOURS_PER_MONTH = 730;
 const SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600;
@@ -40,7 +41,10 @@ export interface ModelWorkload {
   readonly sampleBytes: number;
   /** One clean item on the clean stream (newline included). */
   readonly cleanItemBytes: number;
-  /** Stored twin item size (`encodeTwinItem`: summary + deflated JSON) once its windows are full (7.6 simulated days). */
+  /**
+   * Stored twin item size (`encodeTwinItem`: summary + deflated JSON) once its windows are full (7.6 simulated days),
+   * plus 140 bytes for the fleet-view summary attributes (risk, scores, updatedAt, samples, component states).
+   */
   readonly twinBytes: number;
   /** Timestream write sizes of one sample's rows (telemetry, features, predictions), bytes. */
   readonly timestreamRowBytes: readonly [number, number, number];
@@ -51,9 +55,9 @@ export interface ModelWorkload {
 export const WORKLOAD = {
   models: {
     // messages: K=1 / 10 / 60 measured 228 / 1602 / 9216 bytes (pump), 199 / 1257 / 7102 (machine), 465 / 3932 / 23179 (turbofan)
-    'centrifugal-pump': { messageHeaderBytes: 76, sampleBytes: 152.3, cleanItemBytes: 295, twinBytes: 3876, timestreamRowBytes: [200, 3_000, 200], predictors: 2 },
-    'industrial-machine': { messageHeaderBytes: 81, sampleBytes: 117.6, cleanItemBytes: 265, twinBytes: 2969, timestreamRowBytes: [190, 2_130, 260], predictors: 5 },
-    turbofan: { messageHeaderBytes: 78, sampleBytes: 385.1, cleanItemBytes: 522, twinBytes: 2934, timestreamRowBytes: [420, 6_770, 200], predictors: 2 },
+    'centrifugal-pump': { messageHeaderBytes: 76, sampleBytes: 152.3, cleanItemBytes: 295, twinBytes: 4016, timestreamRowBytes: [200, 3_000, 200], predictors: 2 },
+    'industrial-machine': { messageHeaderBytes: 81, sampleBytes: 117.6, cleanItemBytes: 265, twinBytes: 3109, timestreamRowBytes: [190, 2_130, 260], predictors: 5 },
+    turbofan: { messageHeaderBytes: 78, sampleBytes: 385.1, cleanItemBytes: 522, twinBytes: 3600, timestreamRowBytes: [420, 6_770, 200], predictors: 2 },
   } satisfies Record<string, ModelWorkload>,
   /** µs of core compute per message on the dev machine: 3.6 + 4.3 × K (bench: 7.9 at K=1, 46.6 at K=10). */
   coreMicrosPerMessage: (k: number) => 3.6 + 4.3 * k,
@@ -125,7 +129,7 @@ export interface CostInputs {
 
 export type Service =
   | 'iotCore' | 'kinesis' | 'lambda' | 'dynamodb' | 'timestream' | 'sagemaker'
-  | 'eventbridge' | 'sns' | 's3' | 'cloudwatch' | 'kms';
+  | 'eventbridge' | 'sns' | 's3' | 'cloudwatch' | 'kms' | 'history';
 
 export interface CostLine {
   readonly usd: number;
@@ -143,8 +147,9 @@ export interface CostResult {
   };
   readonly totalUsdPerMonth: number;
   /**
-   * Reference floor: the data's IoT Core messaging at list price + Timestream writes + raw-stream ingest,
-   * what the data costs to get in and stored at all through the broker. With Basic Ingest the stack does
+   * Reference floor: the data's IoT Core messaging at list price + Timestream writes + raw-stream ingest
+   * + history writes (Firehose ingest of the samples' history rows), what the data costs to get in and
+   * stored at all through the broker. With Basic Ingest the stack does
    * not pay the messaging part; the floor keeps it as the yardstick of data volume (docs/cost.md).
    */
   readonly floorUsdPerMonth: number;
@@ -396,12 +401,26 @@ export function estimateCost(raw: CostInputs, book: PriceBook = loadPrices()): C
     + logGb * p('cloudwatch.logsIngestPerGb') + logGb * p('cloudwatch.logsStorageGbMonth'), { customMetrics, alarms, logGb });
   const kms = line(p('kms.keyMonth'), { keys: 1 });
 
-  const byService = { iotCore: iot, kinesis, lambda, dynamodb, timestream, sagemaker, eventbridge, sns, s3, cloudwatch, kms };
+  // History store (Firehose → Iceberg, Athena): lib/cost/history.ts.
+  const rowBytes = Object.entries(mix).reduce((a, [id, sh]) => a + sh * WORKLOAD.models[id as AssetModelId].timestreamRowBytes.reduce((x, y) => x + y, 0), 0);
+  // At rest nothing is delivered (no Firehose files) and nobody queries an idle fleet's history.
+  const hist = historyCost({
+    samplesPerMonth: samples,
+    rowBytesPerSample: rowBytes,
+    ...(idle ? { queriesPerMonth: 0, filesPerMonth: 0 } : {}),
+  });
+  const history = line(hist.usd, { ingestGb: hist.usage.ingestGb, storedGb: hist.usage.storedGb, athenaQueries: hist.usage.queries });
+  notes.push('History: Firehose $0.075/GB to Iceberg [derived], Parquet at 0.2 of the JSON bytes and 12 months kept [assumed], 3,000 Athena queries at the 10 MB minimum [assumed]; see docs/history.md.');
+  const byService = { iotCore: iot, kinesis, lambda, dynamodb, timestream, sagemaker, eventbridge, sns, s3, cloudwatch, kms, history };
   const total = Object.values(byService).reduce((a, l) => a + l.usd, 0);
-  const floor = referenceMessaging + timestreamWriteUsd + rawIngestUsd;
-  const paidFloor = (inputs.basicIngest ? iotRules : iotMessaging) + timestreamWriteUsd + rawIngestUsd;
+  // Writing the samples' history is part of getting the data in and stored at all, as the Timestream
+  // writes always were: the history store's ingest (Firehose) joins the floor; its storage and queries
+  // stay above it (docs/cost.md, "The floor and the history store").
+  const historyWriteUsd = idle ? 0 : hist.parts.firehose;
+  const floor = referenceMessaging + timestreamWriteUsd + rawIngestUsd + historyWriteUsd;
+  const paidFloor = (inputs.basicIngest ? iotRules : iotMessaging) + timestreamWriteUsd + rawIngestUsd + historyWriteUsd;
   notes.push(
-    `floor = IoT messaging at list price $${round2(referenceMessaging)}${inputs.basicIngest ? ' (not paid: Basic Ingest)' : ''} + Timestream writes $${round2(timestreamWriteUsd)} + raw-stream ingest $${round2(rawIngestUsd)}; paid floor $${round2(paidFloor)} (${inputs.basicIngest ? 'rules engine' : 'messaging'} instead of list-price messaging)`,
+    `floor = IoT messaging at list price $${round2(referenceMessaging)}${inputs.basicIngest ? ' (not paid: Basic Ingest)' : ''} + Timestream writes $${round2(timestreamWriteUsd)} + raw-stream ingest $${round2(rawIngestUsd)} + history writes $${round2(historyWriteUsd)}; paid floor $${round2(paidFloor)} (${inputs.basicIngest ? 'rules engine' : 'messaging'} instead of list-price messaging)`,
     `clean: ${round2(msgsPerInvocation)} messages and ${round2(assetsPerInvocation)} assets per invocation; features: ${round2(assetsPerFeatures)} assets per invocation, ${round2(twinWrites / N)} twin writes of ${round2(twinWru)} WRU per asset per month`,
     'Lambda duration: core compute from `pdm bench` scaled to the memory CPU share, plus assumed I/O wait (clean 15 ms, features 30 ms, +40 ms with endpoints); not measured on AWS.',
     'Free tiers ignored except those that never expire for CloudWatch (10 metrics, 10 alarms) and DynamoDB storage (25 GB).',

@@ -133,6 +133,21 @@ async function readJsonBody(req: IncomingMessage): Promise<unknown> {
 /** Fleet row: what the overview needs, without the twin's internal state. */
 function fleetRow(entry: FleetEntry) {
   const t = entry.twin;
+  const sum = entry.summary;
+  if (!t && sum) {
+    return {
+      assetId: entry.assetId,
+      siteId: entry.siteId,
+      modelId: entry.modelId,
+      state: sum.state,
+      components: sum.components,
+      // The summary carries the headline scores; drivers and anomaly are in the asset view.
+      scores: { ts: sum.lastTs, seq: sum.lastSeq, risk: sum.risk, failureProbability: sum.failureProbability, rul: sum.rul },
+      lastSeq: sum.lastSeq,
+      lastTs: sum.lastTs,
+      samples: sum.samples,
+    };
+  }
   return {
     assetId: entry.assetId,
     siteId: entry.siteId,

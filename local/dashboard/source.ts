@@ -12,6 +12,23 @@ export interface FleetEntry {
   readonly siteId: string;
   readonly modelId: string;
   readonly twin: Twin | null;
+  /**
+   * The twin's plain summary, for sources that list the fleet without reading whole twins (the
+   * deployed table's summary attributes); used when `twin` is null.
+   */
+  readonly summary?: FleetSummary;
+}
+
+export interface FleetSummary {
+  readonly state: string;
+  readonly components: Readonly<Record<string, string>>;
+  readonly risk: number | null;
+  readonly failureProbability: number | null;
+  readonly rul: number | null;
+  readonly lastSeq: number;
+  /** Epoch ms of the newest applied sample. */
+  readonly lastTs: number | null;
+  readonly samples: number;
 }
 
 /** One point of an asset's history (a clean sample and what the pipeline made of it). */

@@ -30,6 +30,8 @@ import { KinesisStreamWriter } from '../../lambdas/adapters/aws/kinesis.ts';
 import { SageMakerScorer } from '../../lambdas/adapters/aws/sagemaker.ts';
 import { DuckDbTelemetryStore } from '../../lambdas/adapters/local/duckdb.ts';
 import { LocalQuarantineSink } from '../../lambdas/adapters/local/quarantine.ts';
+import { historyDirOf, ParquetHistoryStore } from '../../lambdas/adapters/local/history-parquet.ts';
+import { bundleModelVersions, HistoryTelemetryStore, IndexedQuarantineSink, TeeTelemetryStore } from '../../lambdas/adapters/history.ts';
 import { InProcessScorer, readBundleDir } from '../../lambdas/adapters/model.ts';
 import { CachedAssetRegistry, type Scorer, type TwinStore } from '../../lambdas/adapters/ports.ts';
 import { createHandler as createCleanHandler } from '../../lambdas/clean/app.ts';
@@ -269,6 +271,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
     const telemetry = await DuckDbTelemetryStore.open({ path: join(storeDir, 'telemetry.duckdb') });
     cleanups.push(() => telemetry.close());
+    // The history tables as Parquet, the layout the Iceberg tables have in AWS (docs/history.md).
+    const historyStore = await ParquetHistoryStore.open({ dir: historyDirOf(storeDir) });
+    cleanups.push(() => historyStore.close());
 
     // --- alerts ----------------------------------------------------------------------------------
     const alertLog: TwinHealthChangedDetail[] = [...(saved?.recentAlerts ?? [])];
@@ -328,6 +333,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const registry = new CachedAssetRegistry(new DynamoAssetRegistry(doc, NAMES.assetTable));
     const cleanSink = new LocalQuarantineSink(dataDir ? join(dataDir, 'quarantine') : undefined);
     const screenSink = new LocalQuarantineSink(dataDir ? join(dataDir, 'quarantine') : undefined);
+    const history = new HistoryTelemetryStore(historyStore, {
+      modelVersions: bundleModelVersions(bundle),
+      featureEngine: bundle.manifest.featureEngineVersion,
+    });
+    const stores = new TeeTelemetryStore(telemetry, history);
     const latency = new LatencyTracker();
     const twinStore = new ObservedTwinStore(new DynamoTwinStore(doc, NAMES.twinTable), (twin) => {
       latency.twinWritten(twin.assetId, twin.lastSeq);
@@ -336,8 +346,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const cleanHandler = createCleanHandler({
       registry,
       stream: new KinesisStreamWriter(kinesis, NAMES.cleanStream),
-      quarantine: cleanSink,
-      telemetry,
+      quarantine: new IndexedQuarantineSink(cleanSink, historyStore),
+      telemetry: stores,
       logger: new Logger({ serviceName: 'pdm-clean', logLevel }),
       metrics: new Metrics({ namespace: 'pdm', serviceName: 'pdm-clean' }),
     });
@@ -345,8 +355,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       registry,
       twins: twinStore,
       scorer,
-      telemetry,
-      quarantine: screenSink,
+      telemetry: stores,
+      history,
+      quarantine: new IndexedQuarantineSink(screenSink, historyStore),
       alerts: new EventBridgeAlertPublisher(events, NAMES.eventBus),
       ...(options.baselineFor ? { baselineFor: options.baselineFor } : {}),
       logger: new Logger({ serviceName: 'pdm-features', logLevel }),

@@ -78,17 +78,38 @@ export function parseFeatureCsv(text: string, model: CompiledModel): FeatureCsv 
   return { x, n };
 }
 
+/**
+ * A training CSV (SageMaker's built-in XGBoost format, what `pdm history export` writes: no header,
+ * label first, features in the model's order) as the feature CSV `parseFeatureCsv` reads: the label
+ * column dropped, the model's feature names as the header.
+ */
+export function trainingCsvAsFeatureCsv(text: string, model: CompiledModel): string {
+  const k = model.numFeatures;
+  const header = model.featureNames ? [...model.featureNames] : Array.from({ length: k }, (_, i) => `f${i}`);
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
+  const body = lines.map((line, i) => {
+    const cells = line.split(',');
+    if (cells.length !== k + 1) {
+      throw new CsvInputError(`line ${i + 1}: ${cells.length} cells, expected the label and ${k} features`);
+    }
+    return cells.slice(1).join(',');
+  });
+  return [header.join(','), ...body].join('\n');
+}
+
 export interface ScoreOptions {
   /** One line per row: the contributions (TreeSHAP, margin space), then the bias. @default false */
   readonly contribs?: boolean;
   /** Print margins instead of outputs. @default false */
   readonly margin?: boolean;
+  /** The CSV is a training CSV (label first, no header; see `trainingCsvAsFeatureCsv`). @default false */
+  readonly labelFirst?: boolean;
 }
 
 /** Scores the CSV and returns the output lines. */
 export function scoreCsv(modelBytes: Uint8Array | string, csv: string, opts: ScoreOptions = {}): string[] {
   const model = loadXgboostModel(modelBytes);
-  const { x, n } = parseFeatureCsv(csv, model);
+  const { x, n } = parseFeatureCsv(opts.labelFirst ? trainingCsvAsFeatureCsv(csv, model) : csv, model);
   const k = model.numFeatures;
   if (opts.contribs) {
     const out = new Float64Array(k + 1);
@@ -112,13 +133,15 @@ export function register(program: Command): void {
     .requiredOption('--input <rows.csv>', 'CSV: header of feature names, one row per line, empty cell = missing')
     .option('--contribs', 'print TreeSHAP contributions then the bias, one row per line')
     .option('--margin', 'print raw margins instead of outputs')
-    .action((opts: { model: string; input: string; contribs?: boolean; margin?: boolean }) => {
+    .option('--label-first', 'the CSV is a training CSV (pdm history export): no header, label first, the model\'s feature order')
+    .action((opts: { model: string; input: string; contribs?: boolean; margin?: boolean; labelFirst?: boolean }) => {
       if (opts.contribs && opts.margin) throw new InvalidArgumentError('--contribs and --margin exclude each other');
       let lines: string[];
       try {
         lines = scoreCsv(new Uint8Array(readFileSync(opts.model)), readFileSync(opts.input, 'utf8'), {
           contribs: opts.contribs === true,
           margin: opts.margin === true,
+          labelFirst: opts.labelFirst === true,
         });
       } catch (e) {
         // Named errors (CsvInputError, ModelFormatError, …) carry the reason; a stack trace adds nothing.

@@ -5,6 +5,7 @@
  * message instead of the first record. Pure: the caller passes `process.env` in.
  */
 import { z } from 'zod';
+import { HISTORY_TABLES } from '../history/tables.ts';
 
 export const ENV = {
   /** Kinesis stream the clean function writes to (partition key = assetId). */
@@ -31,6 +32,8 @@ export const ENV = {
   endpointTimeoutMs: 'PDM_ENDPOINT_TIMEOUT_MS',
   /** Directory of the model bundle (the model layer mounts at /opt/model). */
   modelDir: 'PDM_MODEL_DIR',
+  /** JSON object: `{ "<history table>": "<Firehose delivery stream>" }`; `{}` keeps no history. */
+  historyStreams: 'PDM_HISTORY_STREAMS',
 } as const;
 
 export class ConfigError extends Error {
@@ -42,6 +45,18 @@ export class ConfigError extends Error {
 
 const name = z.string().min(1);
 
+const historyStreams = z
+  .string()
+  .default('{}')
+  .transform((text, ctx) => {
+    try {
+      return z.partialRecord(z.enum(HISTORY_TABLES), z.string().min(1)).parse(JSON.parse(text));
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `${ENV.historyStreams} must be a JSON object of history table → Firehose stream name` });
+      return z.NEVER;
+    }
+  });
+
 export const CleanFunctionEnvSchema = z.object({
   [ENV.cleanStream]: name,
   [ENV.quarantineBucket]: name,
@@ -49,6 +64,7 @@ export const CleanFunctionEnvSchema = z.object({
   [ENV.telemetryStore]: z.enum(['timestream', 'none']).default('none'),
   [ENV.timestreamDatabase]: name.optional(),
   [ENV.timestreamTelemetryTable]: name.optional(),
+  [ENV.historyStreams]: historyStreams,
 });
 
 export const FeatureFunctionEnvSchema = z.object({
@@ -74,6 +90,7 @@ export const FeatureFunctionEnvSchema = z.object({
     }),
   [ENV.endpointTimeoutMs]: z.coerce.number().int().min(50).max(60_000).default(2_000),
   [ENV.modelDir]: name.default('/opt/model'),
+  [ENV.historyStreams]: historyStreams,
 });
 
 export type CleanFunctionEnv = z.infer<typeof CleanFunctionEnvSchema>;

@@ -53,3 +53,18 @@ describe('ALERT_ROUTES', () => {
     }
   });
 });
+
+describe('history streams setting', () => {
+  const base = { PDM_CLEAN_STREAM: 'c', PDM_QUARANTINE_BUCKET: 'q', PDM_ASSET_TABLE: 'a' };
+
+  it('parses a map of history tables to stream names, and none by default', () => {
+    expect(parseCleanFunctionEnv(base)[ENV.historyStreams]).toEqual({});
+    const env = parseCleanFunctionEnv({ ...base, [ENV.historyStreams]: '{"telemetry":"pdm-dev-history-telemetry"}' });
+    expect(env[ENV.historyStreams]).toEqual({ telemetry: 'pdm-dev-history-telemetry' });
+  });
+
+  it('rejects an unknown table or malformed JSON with a ConfigError', () => {
+    expect(() => parseCleanFunctionEnv({ ...base, [ENV.historyStreams]: '{"bogus":"x"}' })).toThrow(/PDM_HISTORY_STREAMS/);
+    expect(() => parseCleanFunctionEnv({ ...base, [ENV.historyStreams]: 'not json' })).toThrow(/PDM_HISTORY_STREAMS/);
+  });
+});

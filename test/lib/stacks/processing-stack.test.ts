@@ -92,9 +92,9 @@ describe('ProcessingStack', () => {
     const names = functions.map((f) => Object.keys(f.Properties.Environment.Variables).filter((n) => n !== 'NODE_OPTIONS').sort());
 
     for (const list of names) for (const n of list) expect(contract.has(n)).toBe(true);
-    expect(names).toContainEqual([ENV.assetTable, ENV.cleanStream, ENV.quarantineBucket, ENV.telemetryStore].sort());
+    expect(names).toContainEqual([ENV.assetTable, ENV.cleanStream, ENV.historyStreams, ENV.quarantineBucket, ENV.telemetryStore].sort());
     expect(names).toContainEqual(
-      [ENV.assetTable, ENV.endpointTimeoutMs, ENV.endpoints, ENV.eventBus, ENV.modelDir, ENV.quarantineBucket, ENV.scoringMode, ENV.telemetryStore, ENV.twinTable].sort(),
+      [ENV.assetTable, ENV.endpointTimeoutMs, ENV.endpoints, ENV.eventBus, ENV.historyStreams, ENV.modelDir, ENV.quarantineBucket, ENV.scoringMode, ENV.telemetryStore, ENV.twinTable].sort(),
     );
   });
 

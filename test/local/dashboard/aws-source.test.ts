@@ -1,0 +1,175 @@
+import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
+import { mockClient } from 'aws-sdk-client-mock';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fleetLookup } from '../../../devices/fleet.ts';
+import { DynamoTwinStore } from '../../../lambdas/adapters/aws/dynamodb.ts';
+import { AthenaHistoryQuery } from '../../../lambdas/adapters/aws/history-athena.ts';
+import { readBundleDir } from '../../../lambdas/adapters/model.ts';
+import { DEFAULT_BASELINES } from '../../../lambdas/core/anomaly/index.ts';
+import { createBundleScorer } from '../../../lambdas/core/model/scorer.ts';
+import { processMessages } from '../../../lambdas/core/pipeline.ts';
+import type { Twin } from '../../../lambdas/core/twin/twin.ts';
+import { AwsDashboardSource } from '../../../local/dashboard/aws-source.ts';
+import { type DashboardHandle, startDashboard } from '../../../local/dashboard/server.ts';
+import { type Dynamo, startDynalite } from '../../adapters/standins.ts';
+import { simulate } from '../../lambdas/fixtures.ts';
+
+const bundle = readBundleDir('layers/model');
+const athena = mockClient(AthenaClient);
+let db: Dynamo;
+let server: DashboardHandle;
+let source: AwsDashboardSource;
+let twins: Map<string, Twin>;
+
+const col = (Name: string, Type: string) => ({ Name, Type });
+const cells = (...v: (string | null)[]) => ({ Data: v.map((x) => (x === null ? {} : { VarCharValue: x })) });
+
+beforeAll(async () => {
+  // Arrange: real twins from the core pipeline, stored as the features function stores them.
+  const { fleet, ticks } = simulate({ assets: 3, seed: 4, ticks: 40, models: ['centrifugal-pump'] });
+  const messages = ticks.flatMap((tick, t) => tick.map((r, i) => ({ topic: r.topic, payload: r.payload, receivedAt: r.receivedAt, messageId: `${t}-${i}` })));
+  twins = new Map(processMessages(messages, new Map(), { lookupAsset: fleetLookup(fleet), baselineFor: (m) => DEFAULT_BASELINES[m.id]!, scorer: createBundleScorer(bundle) }).twins);
+  db = await startDynalite();
+  await db.createTable('pdm-dev-twins');
+  const store = new DynamoTwinStore(db.doc, 'pdm-dev-twins');
+  for (const t of twins.values()) await store.put(t, null);
+
+  // Athena: the history query answers two samples, the alerts query one alert.
+  athena.on(StartQueryExecutionCommand).callsFake((input: { QueryString: string }) => ({ QueryExecutionId: input.QueryString.includes('FROM alerts') ? 'alerts' : 'history' }));
+  athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
+  athena.on(GetQueryResultsCommand, { QueryExecutionId: 'history' }).resolves({
+    ResultSet: {
+      ResultSetMetadata: { ColumnInfo: [col('ts', 'timestamp'), col('seq', 'bigint'), col('readings', 'varchar'), col('anomaly', 'double'), col('failure_probability', 'double'), col('rul', 'double')] },
+      Rows: [cells('ts', 'seq', 'readings', 'anomaly', 'failure_probability', 'rul'), cells('2026-01-01 00:00:00.000', '1', '{"flow":12.5}', '0.1', '0.02', null), cells('2026-01-01 00:10:00.000', '2', '{"flow":12.7}', '0.2', null, null)],
+    },
+  });
+  athena.on(GetQueryResultsCommand, { QueryExecutionId: 'alerts' }).resolves({
+    ResultSet: {
+      ResultSetMetadata: { ColumnInfo: ['alert_id', 'asset_id', 'site_id', 'model_id', 'ts', 'seq', 'scope', 'component', 'from_state', 'to_state', 'severity', 'risk', 'anomaly', 'failure_probability', 'rul', 'rul_unit', 'top_contributors', 'estimated_cost_avoided_usd'].map((n) => col(n, ['seq'].includes(n) ? 'bigint' : ['risk', 'anomaly', 'failure_probability', 'rul', 'estimated_cost_avoided_usd'].includes(n) ? 'double' : n === 'ts' ? 'timestamp' : 'varchar')) },
+      Rows: [cells('h'), cells('al-9', 'pump-001', 'site-1', 'centrifugal-pump', '2026-01-01 05:00:00.000', '30', 'asset', null, 'NORMAL', 'WARNING', 'warning', '0.7', '0.4', '0.6', null, 'hours', '[{"sensor":"vibration","share":0.8}]', '1500')],
+    },
+  });
+  source = new AwsDashboardSource({
+    doc: db.doc,
+    twinTable: 'pdm-dev-twins',
+    history: new AthenaHistoryQuery(new AthenaClient({ region: 'eu-west-1' }), { workgroup: 'pdm-dev-history', database: 'pdm_dev_history', sleep: async () => {} }),
+    bundle,
+    pollMs: 0,
+    now: () => Date.UTC(2026, 0, 2),
+  });
+  server = await startDashboard({ source, port: 0 });
+});
+
+afterAll(async () => {
+  await server.stop();
+  source.close();
+  await db.close();
+  athena.restore();
+});
+
+const get = async (path: string) => {
+  const res = await fetch(new URL(path, server.url));
+  return { status: res.status, body: (await res.json()) as unknown };
+};
+
+describe('AwsDashboardSource behind the dashboard server', () => {
+  it('lists the fleet from the twin items’ summary attributes, with states and scores', async () => {
+    const { status, body } = await get('/api/fleet');
+    expect(status).toBe(200);
+    const rows = body as { assetId: string; state: string; components: Record<string, string>; scores: { risk: number }; samples: number; lastSeq: number }[];
+    expect(rows.map((r) => r.assetId)).toEqual([...twins.keys()].sort());
+    for (const r of rows) {
+      const t = twins.get(r.assetId)!;
+      expect(r).toMatchObject({ state: t.health.state, samples: t.samples, lastSeq: t.lastSeq });
+      expect(r.scores.risk).toBeCloseTo(t.scores!.risk);
+      expect(Object.keys(r.components).sort()).toEqual(Object.keys(t.components).sort());
+    }
+  });
+
+  it('shows one asset from its inflated twin', async () => {
+    const id = [...twins.keys()][0]!;
+    const { status, body } = await get(`/api/assets/${id}`);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ assetId: id, twin: { lastSeq: twins.get(id)!.lastSeq, samples: twins.get(id)!.samples } });
+  });
+
+  it('reads an asset’s history from Athena in the stage workgroup, bounded by the twin’s newest sample', async () => {
+    athena.resetHistory();
+    const id = [...twins.keys()][1]!;
+    const { body } = await get(`/api/assets/${id}/history?limit=50`);
+    expect(body).toEqual([
+      { ts: Date.UTC(2026, 0, 1), seq: 1, readings: { flow: 12.5 }, anomaly: 0.1, risk: null, failureProbability: 0.02, rul: null },
+      { ts: Date.UTC(2026, 0, 1, 0, 10), seq: 2, readings: { flow: 12.7 }, anomaly: 0.2, risk: null, failureProbability: null, rul: null },
+    ]);
+    const start = athena.commandCalls(StartQueryExecutionCommand)[0]!.args[0].input;
+    expect(start.WorkGroup).toBe('pdm-dev-history');
+    expect(start.ExecutionParameters?.[0]).toBe(`'${id}'`);
+    const since = new Date(twins.get(id)!.latest!.ts - 7 * 86_400_000).toISOString().replace('T', ' ').replace('Z', '');
+    expect(start.ExecutionParameters?.[1]).toBe(`'${since}'`);
+  });
+
+  it('reads recent alerts from the alerts table as alert events', async () => {
+    const { body } = await get('/api/alerts?limit=5');
+    expect(body).toEqual([
+      expect.objectContaining({ alertId: 'al-9', assetId: 'pump-001', severity: 'warning', from: 'NORMAL', to: 'WARNING', at: '2026-01-01T05:00:00.000Z', topContributors: [{ sensor: 'vibration', share: 0.8 }], scores: expect.objectContaining({ risk: 0.7, rulUnit: 'hours' }) }),
+    ]);
+  });
+
+  it('answers 404 for an asset the table does not hold', async () => {
+    expect((await get('/api/assets/nope')).status).toBe(404);
+  });
+
+  it('emits a twin event when a polled summary changes', async () => {
+    const seen: string[] = [];
+    const unsubscribe = source.subscribe((e) => e.type === 'twin' && seen.push(e.assetId));
+    await source.poll();
+    const id = [...twins.keys()][2]!;
+    const t = twins.get(id)!;
+    const next: Twin = { ...t, version: t.version, samples: t.samples + 1, latest: { ...t.latest!, ts: t.latest!.ts + 600_000 } };
+    await new DynamoTwinStore(db.doc, 'pdm-dev-twins').put(next, t.version);
+    await source.poll();
+    unsubscribe();
+    expect(seen).toEqual([id]);
+  });
+});
+
+const CHROMIUM = '/usr/bin/chromium';
+
+describe.skipIf(process.env.PDM_SKIP_BROWSER === '1')('dashboard page over a deployed stage (headless Chromium)', () => {
+  it('shows the fleet from the summaries, opens an asset with its Athena history, and logs no error', async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (or set PDM_SKIP_BROWSER=1 to skip)`);
+    const userDir = mkdtempSync(join(tmpdir(), 'pdm-chromium-aws-'));
+    const browser = await chromium.launchPersistentContext(userDir, {
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1280, height: 800 },
+    });
+    try {
+      const page = browser.pages()[0] ?? (await browser.newPage());
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
+      await page.goto(server.url);
+      await page.waitForSelector('body[data-ready="true"]', { timeout: 10_000 });
+      const rows = page.locator('#fleet-table tbody tr');
+      await expect.poll(() => rows.count()).toBe(twins.size);
+      for (const [id, t] of twins) {
+        expect(await page.locator(`#fleet-table tbody tr[data-asset-id="${id}"]`).getAttribute('data-state')).toBe(t.health.state);
+      }
+      const id = [...twins.keys()][0]!;
+      athena.resetHistory();
+      await page.locator(`#fleet-table tbody tr[data-asset-id="${id}"]`).click();
+      await expect.poll(() => athena.commandCalls(StartQueryExecutionCommand).some((c) => c.args[0].input.ExecutionParameters?.[0] === `'${id}'`)).toBe(true);
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+      rmSync(userDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
