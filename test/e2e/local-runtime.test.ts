@@ -123,7 +123,11 @@ describe('local runtime (end to end)', () => {
     // Arrange: 10 ticks of the default fleet (12 assets, seed 1), plus bad input.
     const sim = new FleetSimulator(createFleet({ assets: 12, seed: 1 }), { seed: 1 });
     const good: string[] = [];
-    for (let t = 0; t < 10; t++) for (const m of sim.step()) good.push(JSON.stringify({ topic: m.topic, payload: m.payload }));
+    // A capture: each line carries the receive time its broker stamped (the simulated clock).
+    for (let t = 0; t < 10; t++) {
+      const receivedAt = sim.now + 1_000;
+      for (const m of sim.step()) good.push(JSON.stringify({ topic: m.topic, payload: m.payload, receivedAt }));
+    }
     const badPayload = [
       JSON.stringify({ topic: 'pdm/site-a/pump-001/telemetry', payload: '{"schema":"pdm.telemetry.v1",' }),
       JSON.stringify({ topic: 'pdm/site-b/machine-002/telemetry', payload: 'hello' }),

@@ -80,7 +80,13 @@ describe('screenSamples', () => {
       sampleIndex: 0,
     });
     expect(JSON.parse(again.quarantine[0]!.payload)).toEqual(pump(5));
-    expect(again.state).toEqual(first.state);
+    // The window is unchanged; only the tally kept with the state records the three duplicates.
+    const { tally, ...window } = again.state;
+    const { tally: firstTally, ...firstWindow } = first.state;
+    expect(window).toEqual(firstWindow);
+    expect(firstTally).toEqual({ messages: 0, samples: 0, readings: 0, byReason: {} });
+    // Samples without a message id are counted, but cannot be attributed to a message.
+    expect(tally).toEqual({ messages: 0, samples: 3, readings: 6, byReason: { duplicate_seq: 3 } });
   });
 
   it('processes a batch in arrival order and keeps the first of equal seqs', () => {
