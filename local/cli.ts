@@ -162,6 +162,9 @@ export interface IngestLine {
   readonly receivedAt?: number;
 }
 
+/** Lines being published at once (of different devices). */
+const INGEST_CONCURRENCY = 16;
+
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** Parses one line of an ingest file; a string says what is wrong with it. */
@@ -246,6 +249,8 @@ export async function ingestFile(options: IngestOptions): Promise<IngestSummary>
     let fileErrors = 0;
     const samples: { line: number; error: string }[] = [];
     const started = Date.now();
+    const chains = new Map<string, Promise<void>>();
+    const inFlight = new Set<Promise<void>>();
     const clockAt = () => (options.clockStart ?? started) + (Date.now() - started);
     const rl = createInterface({ input: createReadStream(options.file, 'utf8'), crlfDelay: Infinity });
     for await (const text of rl) {
@@ -262,10 +267,23 @@ export async function ingestFile(options: IngestOptions): Promise<IngestSummary>
         if (samples.length < 20) samples.push({ line: lines, error: parsed });
         continue;
       }
-      runtime.setClock(parsed.receivedAt ?? clockAt());
       const device = parsed.topic.split('/')[2] || 'unnamed-device';
-      if ((await runtime.publishAs(device, parsed.topic, parsed.payload)) === 'accepted') published += 1;
+      const receivedAt = parsed.receivedAt ?? clockAt();
+      // A device's lines go one after the other (its order is its seq order, and a refusal closes its
+      // connection); different devices' lines go in parallel, as devices do.
+      const previous = chains.get(device) ?? Promise.resolve();
+      const next = previous.then(async () => {
+        if ((await runtime.publishAs(device, parsed.topic, parsed.payload, { receivedAt })) === 'accepted') published += 1;
+      });
+      chains.set(device, next);
+      inFlight.add(next);
+      void next.finally(() => {
+        inFlight.delete(next);
+        if (chains.get(device) === next) chains.delete(device);
+      });
+      if (inFlight.size >= INGEST_CONCURRENCY) await Promise.race(inFlight);
     }
+    await Promise.all(inFlight);
     bar?.update(bytes);
     bar?.stop();
     await runtime.drain(300_000);

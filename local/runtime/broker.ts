@@ -95,8 +95,8 @@ export interface LocalBrokerOptions {
   readonly credentialOf?: (clientId: string) => string | undefined;
   /** Takes an accepted message; the PUBACK waits for it. A rejection refuses the publish. */
   readonly onMessage: (message: DeviceMessageIn) => void | Promise<void>;
-  /** @default Date.now */
-  readonly now?: () => number;
+  /** Receive time of a message from this client (the rule's `timestamp()`). @default Date.now */
+  readonly now?: (clientId: string) => number;
 }
 
 export interface LocalBroker {
@@ -254,7 +254,7 @@ export async function startBroker(options: LocalBrokerOptions): Promise<LocalBro
       }
       let taken: Promise<void>;
       try {
-        taken = Promise.resolve(options.onMessage({ topic: packet.topic, payload, clientId: client.id, receivedAt: now() }));
+        taken = Promise.resolve(options.onMessage({ topic: packet.topic, payload, clientId: client.id, receivedAt: now(client.id) }));
       } catch (err) {
         taken = Promise.reject(err as Error);
       }

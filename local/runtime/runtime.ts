@@ -43,7 +43,7 @@ import { createHandler as createFeatureHandler } from '../../lambdas/features/ap
 import { projectWhatIf, WhatIfInputError } from '../dashboard/whatif.ts';
 import type { DashboardEvent, DashboardSource, FleetEntry, HistoryPoint, WhatIfRequest, WhatIfResult } from '../dashboard/source.ts';
 import { startBroker, type LocalBroker } from './broker.ts';
-import { CREDENTIALS_FILE, loadOrCreateCredentials } from './credentials.ts';
+import { CREDENTIALS_FILE, loadOrCreateCredentials } from '../../devices/credentials.ts';
 import { RuleBridge } from './bridge.ts';
 import { createLocalAlerting } from '../sns/alerting.ts';
 import { startModelServer, type ModelServer } from './model-server.ts';
@@ -77,6 +77,9 @@ export const NAMES = {
 
 /** Simulated time between two samples of a time-clock asset (the simulator's default). */
 export const TICK_MS = 600_000;
+
+/** Simulator ticks whose messages may await their PUBACK at once. */
+const MAX_TICKS_IN_FLIGHT = 8;
 
 /** MQTT 3.1.1 encodes a topic's length in two bytes. */
 const MAX_MQTT_TOPIC_BYTES = 65_535;
@@ -173,8 +176,12 @@ export interface LocalRuntime extends DashboardSource {
   simulate(options?: SimulationOptions): Promise<{ ticks: number }>;
   /** Stops a running simulation (resolves when its last tick is published). */
   stopSimulation(): Promise<void>;
-  /** Publishes as device `clientId` (connects it first); the device policy applies. */
-  publishAs(clientId: string, topic: string, payload: string | Buffer): Promise<PublishOutcome>;
+  /**
+   * Publishes as device `clientId` (connects it first); the device policy applies. `receivedAt` stamps
+   * this message (a capture's receive time) instead of the broker clock; give it only while no other
+   * message of the same client is in flight.
+   */
+  publishAs(clientId: string, topic: string, payload: string | Buffer, at?: { readonly receivedAt?: number }): Promise<PublishOutcome>;
   /** Sets the broker clock used as the IoT rule's `timestamp()` (the simulated world's time). */
   setClock(epochMs: number): void;
   /** Resolves when everything accepted so far has gone through both functions. */
@@ -428,12 +435,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     // --- ingress ---------------------------------------------------------------------------------
     const bridge = new RuleBridge({ kinesis, streamName: NAMES.rawStream });
     let clock: number | null = saved?.sim?.clock ?? null;
+    /** Receive times given with a publish (a capture's), by client id: one message in flight per such client. */
+    const stamps = new Map<string, number>();
     const credentials = loadOrCreateCredentials(join(storeDir, CREDENTIALS_FILE), fleet.map((a) => a.assetId));
     const broker: LocalBroker = await startBroker({
       siteOf: (id) => siteOf.get(id),
       credentialOf: (id) => credentials.get(id),
       onMessage: (m) => bridge.accept(m),
-      now: () => clock ?? Date.now(),
+      now: (id) => stamps.get(id) ?? clock ?? Date.now(),
     });
     // Stopped first (cleanups run in reverse): no new messages, then the bridge writes what it holds.
     cleanups.push(async () => {
@@ -458,6 +467,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
           .then(
             (client) => {
               client.on('error', () => undefined);
+              // One 'close' listener per publish awaiting its PUBACK (see publishAs).
+              client.setMaxListeners(4 * MAX_TICKS_IN_FLIGHT + 10);
               client.once('close', () => {
                 if (clients.get(clientId) === pending) clients.delete(clientId);
               });
@@ -476,7 +487,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       await Promise.all([...clients.values()].map(async (p) => (await p)?.endAsync(true).catch(() => undefined)));
       clients.clear();
     });
-    const publishAs = async (clientId: string, topic: string, payload: string | Buffer): Promise<PublishOutcome> => {
+    const publishAs = async (clientId: string, topic: string, payload: string | Buffer, at?: { receivedAt?: number }): Promise<PublishOutcome> => {
       const pending = connect(clientId);
       const client = await pending;
       if (!client) return 'connect-refused';
@@ -487,6 +498,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         return 'refused';
       }
       latency.published(topic, payload);
+      if (at?.receivedAt !== undefined) stamps.set(clientId, at.receivedAt);
       // A refused publish gets no PUBACK: the broker closes the connection instead.
       let onClose = () => undefined as void;
       const closed = new Promise<'refused'>((resolve) => {
@@ -504,6 +516,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         ]);
       } finally {
         client.off('close', onClose);
+        if (at?.receivedAt !== undefined) stamps.delete(clientId);
       }
       if (outcome === 'refused') {
         // The broker closes a refused client: forget it now (not on its 'close' event, which comes
@@ -531,6 +544,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     let doneSeqs: Record<string, number> = { ...seqs };
     let doneTick = sim.tick;
     let resent = 0;
+    /**
+     * On a resume, the first tick without a logged acknowledgement may have been in flight when the
+     * previous process ended: its messages may be in the stream already, so sending them is a resend.
+     */
+    const resuming = saved !== null || acked.size > 0;
+    const interruptedUpTo = resuming ? Math.max(saved?.sim?.tick ?? 0, ...acked.keys()) + 1 : 0;
     const ack = (tick: number, assetId: string) => {
       let set = acked.get(tick);
       if (!set) acked.set(tick, (set = new Set()));
@@ -546,6 +565,22 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       const started = performance.now();
       simRun = (async () => {
         let done = 0;
+        // Devices keep publishing while earlier QoS 1 messages wait for their PUBACK (which comes once
+        // the record is in the stream): up to MAX_TICKS_IN_FLIGHT ticks are in flight at once.
+        const inFlight = new Map<number, Promise<void>>();
+        const seqsAt = new Map<number, Record<string, number>>();
+        const finished = new Set<number>();
+        const settle = (tick: number) => {
+          finished.add(tick);
+          acked.delete(tick);
+          // The snapshot may promise only a prefix of ticks whose every message has an outcome.
+          while (finished.has(doneTick + 1)) {
+            doneTick += 1;
+            finished.delete(doneTick);
+            doneSeqs = seqsAt.get(doneTick) ?? doneSeqs;
+            seqsAt.delete(doneTick);
+          }
+        };
         while (!simStop && (o.ticks === undefined || done < o.ticks)) {
           const elapsed = performance.now() - started;
           if (o.durationMs !== undefined && elapsed >= o.durationMs) break;
@@ -554,24 +589,29 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
             await sleep(Math.min(50, ((done / ticksPerSec) * 1000 - elapsed) + 1));
             continue;
           }
+          if (inFlight.size >= MAX_TICKS_IN_FLIGHT) await Promise.race(inFlight.values());
           clock = sim.now + 1_000;
           const messages = sim.step();
           const tick = sim.tick;
           const already = acked.get(tick);
-          await Promise.all(
+          for (const m of messages) trackSeq(seqs, m.assetId, m.payload);
+          seqsAt.set(tick, { ...seqs });
+          const publishing = Promise.all(
             messages.map(async (m) => {
-              trackSeq(seqs, m.assetId, m.payload);
               if (already?.has(m.assetId)) return; // acknowledged before a restart: not sent again
-              if (already !== undefined) resent += 1;
+              // Sent before the restart perhaps, never acknowledged: sent again, as a QoS 1 retry.
+              if (tick <= interruptedUpTo) resent += 1;
               await publishAs(m.assetId, m.topic, m.payload);
               ack(tick, m.assetId);
             }),
-          );
-          acked.delete(tick);
-          doneTick = tick;
-          doneSeqs = { ...seqs };
+          ).then(() => {
+            inFlight.delete(tick);
+            settle(tick);
+          });
+          inFlight.set(tick, publishing);
           done += 1;
         }
+        await Promise.all(inFlight.values());
         return { ticks: done };
       })().finally(() => (simRun = null));
       return simRun;

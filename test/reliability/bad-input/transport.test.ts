@@ -60,6 +60,24 @@ describe('ingestFile with hostile transport input', () => {
     expect(s.twins).toBe(1);
   }, 120_000);
 
+  it('counts a resent message whose every sample screening quarantined as quarantined, with its readings', async () => {
+    // Arrange: the same message twice (a device resending it), then a new one.
+    const first = valid();
+    const next = valid();
+    const file = join(dir, 'resend.jsonl');
+    writeFileSync(file, [first, first, next].join('\n') + '\n');
+
+    // Act
+    const s = await ingestFile({ file });
+
+    // Assert: accepted means at least one clean sample at the end of both stages.
+    expectAccounted(s);
+    expect(s.messages).toEqual({ received: 3, accepted: 2, quarantined: 1 });
+    expect(s.samples).toEqual({ received: 3, clean: 2, quarantined: 1 });
+    expect(s.readings).toEqual({ received: 18, clean: 12, quarantined: 6 });
+    expect(s.byReason).toEqual({ duplicate_seq: 1 });
+  }, 60_000);
+
   it('stamps lines without a receive time with the ingest clock, not the payload\'s, so bad device clocks are caught', async () => {
     // Arrange: good samples around RECEIVED_AT, one from 2099 and one with ts 1e308 beside good ones.
     const at = (ts: number, s: number) => ({ ts, seq: s, readings: { temperature: 55, vibration: 2, pressure: 8.2, flow: 180, rpm: 2900, current: 72 } });

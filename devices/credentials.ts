@@ -1,5 +1,5 @@
 /**
- * Per-device credentials of the local broker: one random token per registered asset, standing in for
+ * Per-device credentials of the local broker (local/runtime/broker.ts): one random token per registered asset, standing in for
  * the X.509 client certificate IoT Core authenticates a thing by (why a token and not a certificate:
  * docs/local-mode.md, "Device credentials"). Kept in a JSON file readable by the owner only, so a
  * restart with the same data dir, and `pdm simulate --credentials`, use the same tokens.
