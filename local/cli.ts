@@ -119,6 +119,7 @@ async function runLocal(opts: LocalOpts): Promise<void> {
   if (!json) {
     out(`pdm local: ${opts.assets} assets, speed ${opts.speed}× (one 10-min tick every ${(600 / opts.speed).toFixed(2)} s)`);
     out(`  MQTT broker ${runtime.brokerUrl}` + (opts.dataDir ? `  data dir ${opts.dataDir}` : ''));
+    out(`  device credentials ${runtime.credentialsFile} (pdm simulate --broker ${runtime.brokerUrl} --credentials <file>)`);
     if (dashboard) out(`  dashboard ${dashboard.url}`);
     else if (opts.dashboard) out('  dashboard: not available in this checkout');
     out('  Ctrl-C stops.');
