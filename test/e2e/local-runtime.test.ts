@@ -117,7 +117,8 @@ describe('local runtime (end to end)', () => {
     expect(gotTwins.map((t) => [t?.assetId, t?.lastSeq, t?.samples, t?.health.state])).toEqual(
       expectedTwins.map((t) => [t?.assetId, t?.lastSeq, t?.samples, t?.health.state]),
     );
-  });
+    // Three runtimes in a row, each PUBACK waiting for its record to be written: ~35 s alone.
+  }, 150_000);
 
   it('ingests a file with good, malformed-payload and malformed lines, and the summary adds up', async () => {
     // Arrange: 10 ticks of the default fleet (12 assets, seed 1), plus bad input.
