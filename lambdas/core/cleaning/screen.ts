@@ -145,15 +145,19 @@ export function screenSamples(
   };
   let replayed = 0;
   const quarantineAt = quarantine.length;
+  /** (position, seq) pairs screened in this call: a record re-read within one batch is a replay too. */
+  const seenHere = new Set<string>();
 
   for (let index = 0; index < samples.length; index++) {
     const sample = samples[index]!;
     const position = streamPosition(sample.messageId);
     if (position !== undefined) {
-      if (through0 !== undefined && comparePositions(position, through0) <= 0) {
+      const key = `${position}:${sample.seq}`;
+      if ((through0 !== undefined && comparePositions(position, through0) <= 0) || seenHere.has(key)) {
         replayed++;
         continue;
       }
+      seenHere.add(key);
       if (through === undefined || comparePositions(position, through) > 0) through = position;
     }
     counts.samples.received++;
