@@ -2,6 +2,7 @@
  * `pdm simulate`: runs the simulated fleet against a local broker or AWS IoT Core, or prints its
  * messages as JSONL (`--dry-run`) in the `{"topic","payload"}` form `pdm ingest --file` reads.
  */
+import { readCredentials } from './credentials.ts';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
@@ -66,6 +67,7 @@ export function parseRealismKinds(value: string): RealismKind[] {
 
 export interface SimulateCliOptions {
   readonly broker?: string;
+  readonly credentials?: string;
   readonly iotEndpoint?: string;
   readonly certDir?: string;
   readonly ca?: string;
@@ -140,6 +142,7 @@ export function register(program: Command, io: CliIo = processIo): void {
       'run the simulated fleet: publish over MQTT (local broker or AWS IoT Core, one connection per device) or print JSONL with --dry-run',
     )
     .option('--broker <url>', 'local MQTT broker, e.g. mqtt://127.0.0.1:1883')
+    .option('--credentials <file>', "the local broker's per-device tokens (device-credentials.json in pdm local's data dir)")
     .option('--iot-endpoint <host>', 'AWS IoT Core data endpoint (aws iot describe-endpoint --endpoint-type iot:Data-ATS)')
     .option('--devices <dir>', 'folder written by "pdm devices register --simulated N" (certificates, root CA, endpoint, Basic Ingest); replaces --iot-endpoint, --cert-dir and --ca')
     .option('--cert-dir <dir>', 'folder with <assetId>.cert.pem and <assetId>.key.pem per device')
@@ -241,7 +244,7 @@ export async function simulate(given: SimulateCliOptions, io: CliIo): Promise<vo
       summary = await runFleet({
         simulator,
         ...(opts.broker !== undefined
-          ? { brokerUrl: opts.broker }
+          ? { brokerUrl: opts.broker, ...(opts.credentials !== undefined ? { credentials: readCredentials(opts.credentials) } : {}) }
           : {
               ...(opts.wireTopic ? { wireTopic: opts.wireTopic } : {}),
               iot: {

@@ -55,6 +55,11 @@ export interface DeviceClientOptions {
   readonly assetId: string;
   /** Local broker, e.g. `mqtt://127.0.0.1:1883`. Exactly one of `brokerUrl` and `iot`. */
   readonly brokerUrl?: string;
+  /**
+   * The device's credential on the local broker (its token, sent as the MQTT password with the
+   * client id as user name), standing in for IoT Core's client certificate. Local broker only.
+   */
+  readonly credential?: string;
   readonly iot?: IotDeviceConnection;
   /** 4 = MQTT 3.1.1, 5 = MQTT 5; IoT Core accepts both. @default 4 */
   readonly protocolVersion?: 4 | 5;
@@ -120,7 +125,10 @@ export function connectionOptions(opts: DeviceClientOptions): { url: string; opt
   if (opts.brokerUrl !== undefined) {
     if (!/^mqtts?:\/\//.test(opts.brokerUrl))
       throw new DeviceClientOptionsError(`brokerUrl must start with mqtt:// or mqtts://, got "${opts.brokerUrl}"`);
-    return { url: opts.brokerUrl, options };
+    return {
+      url: opts.brokerUrl,
+      options: opts.credential !== undefined ? { ...options, username: opts.assetId, password: opts.credential } : options,
+    };
   }
   const iot = opts.iot!;
   const hint = 'See docs/simulator.md, "AWS IoT Core".';
@@ -238,6 +246,8 @@ export interface RunFleetOptions {
   readonly simulator: FleetSimulator;
   /** Local broker URL. Exactly one of `brokerUrl` and `iot`. */
   readonly brokerUrl?: string;
+  /** Per-device credentials on the local broker (asset id → token); see `DeviceClientOptions.credential`. */
+  readonly credentials?: ReadonlyMap<string, string>;
   readonly iot?: IotFleetConnection;
   /** Simulated seconds per real second; `Infinity` publishes without pacing. @default 1 */
   readonly speed?: number;
@@ -303,7 +313,10 @@ export async function runFleet(opts: RunFleetOptions): Promise<RunFleetSummary> 
 
   const connectionFor = (assetId: string): DeviceClientOptions => {
     const common = { assetId, protocolVersion: opts.protocolVersion, maxQueue: opts.maxQueue, onEvent: opts.onEvent, wireTopic: opts.wireTopic };
-    if (opts.brokerUrl !== undefined) return { ...common, brokerUrl: opts.brokerUrl };
+    if (opts.brokerUrl !== undefined) {
+      const credential = opts.credentials?.get(assetId);
+      return { ...common, brokerUrl: opts.brokerUrl, ...(credential !== undefined ? { credential } : {}) };
+    }
     const iot = opts.iot!;
     const paths = iot.certFor ? iot.certFor(assetId) : certPaths(iot.certDir!, assetId);
     return { ...common, iot: { endpoint: iot.endpoint, ca: iot.ca, port: iot.port, ...paths } };

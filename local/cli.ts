@@ -127,6 +127,7 @@ async function runLocal(opts: LocalOpts): Promise<void> {
   if (!json) {
     out(`pdm local: ${opts.assets} assets, speed ${opts.speed}× (one 10-min tick every ${(600 / opts.speed).toFixed(2)} s)`);
     out(`  MQTT broker ${runtime.brokerUrl}` + (opts.dataDir ? `  data dir ${opts.dataDir}` : ''));
+    out(`  device credentials ${runtime.credentialsFile} (pdm simulate --broker ${runtime.brokerUrl} --credentials <file>)`);
     if (dashboard) out(`  dashboard ${dashboard.url}`);
     else if (opts.dashboard) out('  dashboard: not available in this checkout');
     out('  Ctrl-C stops.');
@@ -163,7 +164,15 @@ export interface IngestLine {
   readonly topic: string;
   /** The message as sent: text (`payload`), or bytes (`payloadBase64`, e.g. a capture that is not UTF-8). */
   readonly payload: string | Buffer;
+  /**
+   * When the capture's broker received it (the IoT rule's `timestamp()`, epoch ms), when the line says;
+   * otherwise the ingest clock stamps it at publish.
+   */
+  readonly receivedAt?: number;
 }
+
+/** Lines being published at once (of different devices). */
+const INGEST_CONCURRENCY = 16;
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
@@ -176,29 +185,30 @@ export function parseIngestLine(line: string): IngestLine | string {
     return 'not JSON';
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
-  const { topic, payload, payloadBase64 } = value as Record<string, unknown>;
+  const { topic, payload, payloadBase64, receivedAt } = value as Record<string, unknown>;
   if (typeof topic !== 'string' || topic.length === 0) return 'missing "topic" string';
   if (payload !== undefined && payloadBase64 !== undefined) return 'both "payload" and "payloadBase64": give one';
-  if (typeof payload === 'string') return { topic, payload };
+  let stamp: number | undefined;
+  if (receivedAt !== undefined) {
+    stamp = receiveTime(receivedAt);
+    if (stamp === undefined) return '"receivedAt" is not epoch milliseconds or an ISO-8601 time (years 2000–2100)';
+  }
+  const at = stamp !== undefined ? { receivedAt: stamp } : {};
+  if (typeof payload === 'string') return { topic, payload, ...at };
   if (typeof payloadBase64 === 'string') {
     if (!BASE64.test(payloadBase64)) return '"payloadBase64" is not base64';
-    return { topic, payload: Buffer.from(payloadBase64, 'base64') };
+    return { topic, payload: Buffer.from(payloadBase64, 'base64'), ...at };
   }
   return 'missing "payload" or "payloadBase64" string';
 }
 
-/** Newest sample time in a payload, epoch ms; undefined when the payload does not say. */
-export function payloadTime(payload: string | Uint8Array): number | undefined {
-  try {
-    const text = typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8');
-    const body = JSON.parse(text) as { ts?: unknown; samples?: { ts?: unknown }[] };
-    const times = [body.ts, ...(Array.isArray(body.samples) ? body.samples.map((s) => s?.ts) : [])]
-      .map((t) => (typeof t === 'number' ? t : typeof t === 'string' ? Date.parse(t) : Number.NaN))
-      .filter((t) => Number.isFinite(t));
-    return times.length > 0 ? Math.max(...times) : undefined;
-  } catch {
-    return undefined;
-  }
+const YEAR_2000 = Date.UTC(2000, 0, 1);
+const YEAR_2100 = Date.UTC(2100, 0, 1);
+
+/** A capture's receive time as epoch ms: an integer in 2000–2100, or an ISO-8601 text; else undefined. */
+function receiveTime(value: unknown): number | undefined {
+  const t = typeof value === 'number' ? value : typeof value === 'string' && /^\d{4}-\d\d-\d\dT/.test(value) ? Date.parse(value) : Number.NaN;
+  return Number.isInteger(t) && t >= YEAR_2000 && t < YEAR_2100 ? t : undefined;
 }
 
 export interface IngestSummary extends RunSummary {
@@ -215,12 +225,19 @@ export interface IngestOptions {
   readonly dataDir?: string;
   readonly progress?: boolean;
   readonly logLevel?: 'ERROR' | 'SILENT';
+  /**
+   * Starts the ingest's receive clock at this time (epoch ms) instead of now; it then advances with
+   * real time, as a broker's clock does. Lines with their own `receivedAt` keep it. @default now
+   */
+  readonly clockStart?: number;
 }
 
 /**
  * Publishes every line through the broker as the device its topic names, then waits until the
- * pipeline has processed everything. The broker clock follows the payloads' own timestamps, so a
- * recorded file replays without being judged stale.
+ * pipeline has processed everything. Each message is stamped with a receive time as IoT Core's
+ * `timestamp()` would: the line's own `receivedAt` (a capture that recorded it), else the ingest clock
+ * (now, or `clockStart` advancing in real time). Never the payload's own clock: a device's timestamps
+ * are what cleaning judges (future, stale), so they cannot also be the reference they are judged by.
  */
 export async function ingestFile(options: IngestOptions): Promise<IngestSummary> {
   const runtime = await startLocalRuntime({
@@ -240,7 +257,10 @@ export async function ingestFile(options: IngestOptions): Promise<IngestSummary>
     let published = 0;
     let fileErrors = 0;
     const samples: { line: number; error: string }[] = [];
-    let clock = Date.now();
+    const started = Date.now();
+    const chains = new Map<string, Promise<void>>();
+    const inFlight = new Set<Promise<void>>();
+    const clockAt = () => (options.clockStart ?? started) + (Date.now() - started);
     const rl = createInterface({ input: createReadStream(options.file, 'utf8'), crlfDelay: Infinity });
     for await (const text of rl) {
       lines += 1;
@@ -256,12 +276,23 @@ export async function ingestFile(options: IngestOptions): Promise<IngestSummary>
         if (samples.length < 20) samples.push({ line: lines, error: parsed });
         continue;
       }
-      const t = payloadTime(parsed.payload);
-      if (t !== undefined) clock = t + 1_000;
-      runtime.setClock(clock);
       const device = parsed.topic.split('/')[2] || 'unnamed-device';
-      if ((await runtime.publishAs(device, parsed.topic, parsed.payload)) === 'accepted') published += 1;
+      const receivedAt = parsed.receivedAt ?? clockAt();
+      // A device's lines go one after the other (its order is its seq order, and a refusal closes its
+      // connection); different devices' lines go in parallel, as devices do.
+      const previous = chains.get(device) ?? Promise.resolve();
+      const next = previous.then(async () => {
+        if ((await runtime.publishAs(device, parsed.topic, parsed.payload, { receivedAt })) === 'accepted') published += 1;
+      });
+      chains.set(device, next);
+      inFlight.add(next);
+      void next.finally(() => {
+        inFlight.delete(next);
+        if (chains.get(device) === next) chains.delete(device);
+      });
+      if (inFlight.size >= INGEST_CONCURRENCY) await Promise.race(inFlight);
     }
+    await Promise.all(inFlight);
     bar?.update(bytes);
     bar?.stop();
     await runtime.drain(300_000);
@@ -300,7 +331,12 @@ export function register(program: Command): void {
     .option('--seed <n>', 'fleet seed', positiveInt, 1)
     .option('--data-dir <dir>', 'persist state here')
     .option('--json', 'print one JSON object')
-    .action(async (opts: { file: string; assets: number; seed: number; dataDir?: string; json?: boolean }) => {
+    .option('--clock-start <iso>', 'receive clock of lines without "receivedAt" starts here (default: now)', (v) => {
+      const t = Date.parse(v);
+      if (!/^\d{4}-\d\d-\d\dT/.test(v) || !Number.isFinite(t)) throw new InvalidArgumentError('expected an ISO-8601 time, e.g. 2026-01-15T12:00:00Z');
+      return t;
+    })
+    .action(async (opts: { file: string; assets: number; seed: number; dataDir?: string; json?: boolean; clockStart?: number }) => {
       // A missing or unreadable file is reported before the runtime starts (pdm's handler names it).
       closeSync(openSync(opts.file, 'r'));
       const summary = await ingestFile({
@@ -308,6 +344,7 @@ export function register(program: Command): void {
         assets: opts.assets,
         seed: opts.seed,
         progress: !opts.json,
+        ...(opts.clockStart !== undefined ? { clockStart: opts.clockStart } : {}),
         ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
       });
       if (opts.json) {

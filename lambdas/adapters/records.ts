@@ -135,26 +135,34 @@ export interface Packed<T> {
 }
 
 /**
- * Packs encoded items (one asset's, in order) into record payloads of at most `maxBytes`; an item
- * larger than that on its own gets a record of its own (cleaning bounds an item well below 1 MiB).
+ * Packs encoded items (one asset's, in order) into record payloads of at most `maxBytes`. The items of
+ * one source (one device message) are never split over two records: the features function decides
+ * whether a message kept at least one clean sample, so it must see all of them in one invocation. A
+ * message larger than `maxBytes` on its own gets a record of its own (cleaning bounds a message's items
+ * well below Kinesis's 1 MiB: 128 KiB of payload, at most 1,000 samples).
  */
 export function packItems<T>(lines: readonly Line<T>[], maxBytes = MAX_CLEAN_RECORD_BYTES): Packed<T>[] {
   const out: Packed<T>[] = [];
   let texts: string[] = [];
-  let sources = new Set<T>();
+  let sources: T[] = [];
   let size = 0;
   const flush = () => {
-    out.push({ data: encoder.encode(texts.join('\n')), sources: [...sources] });
+    out.push({ data: encoder.encode(texts.join('\n')), sources });
     texts = [];
-    sources = new Set();
+    sources = [];
     size = 0;
   };
-  for (const line of lines) {
-    const bytes = Buffer.byteLength(line.text, 'utf8') + 1;
-    if (texts.length > 0 && size + bytes > maxBytes) flush();
-    texts.push(line.text);
-    sources.add(line.source);
-    size += bytes;
+  for (let i = 0; i < lines.length; ) {
+    // One group: the consecutive lines of one source.
+    const source = lines[i]!.source;
+    let j = i;
+    let groupBytes = 0;
+    while (j < lines.length && lines[j]!.source === source) groupBytes += Buffer.byteLength(lines[j++]!.text, 'utf8') + 1;
+    if (texts.length > 0 && size + groupBytes > maxBytes) flush();
+    for (let k = i; k < j; k++) texts.push(lines[k]!.text);
+    if (sources[sources.length - 1] !== source && !sources.includes(source)) sources.push(source);
+    size += groupBytes;
+    i = j;
   }
   if (texts.length > 0) flush();
   return out;

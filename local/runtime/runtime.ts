@@ -7,7 +7,7 @@
  *   → kinesalite "clean" → poller → features handler → dynalite (twins), DuckDB (time series),
  *   SageMaker-protocol server (optional), PutEvents endpoint (alerts).
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
@@ -48,12 +48,26 @@ import { createHandler as createFeatureHandler } from '../../lambdas/features/ap
 import { projectWhatIf, WhatIfInputError } from '../dashboard/whatif.ts';
 import type { DashboardEvent, DashboardSource, FleetEntry, HistoryPoint, WhatIfRequest, WhatIfResult } from '../dashboard/source.ts';
 import { startBroker, type LocalBroker } from './broker.ts';
+import { CREDENTIALS_FILE, loadOrCreateCredentials } from '../../devices/credentials.ts';
 import { RuleBridge } from './bridge.ts';
 import { createLocalAlerting } from '../sns/alerting.ts';
 import { startModelServer, type ModelServer } from './model-server.ts';
 import { waitStreamActive } from './streams.ts';
 import { type FailedRecord, KinesisPoller } from './poller.ts';
-import { type Counters, emptyCounters, type PersistedState, readState, STATE_VERSION, writeState } from './state.ts';
+import {
+  ALERTS_SEEN_FILE,
+  type Counters,
+  emptyCounters,
+  type PersistedState,
+  readAlertsSeen,
+  readSimAcks,
+  readState,
+  SIM_ACKS_FILE,
+  STATE_VERSION,
+  writeSimAcks,
+  writeState,
+} from './state.ts';
+import { REASONS, type ReasonCode } from '../../lambdas/core/cleaning/reasons.ts';
 
 const require = createRequire(import.meta.url);
 type StandInFactory = (opts: Record<string, unknown>) => Server;
@@ -68,6 +82,12 @@ export const NAMES = {
 
 /** Simulated time between two samples of a time-clock asset (the simulator's default). */
 export const TICK_MS = 600_000;
+
+/** Simulator ticks whose messages may await their PUBACK at once. */
+const MAX_TICKS_IN_FLIGHT = 8;
+
+/** MQTT 3.1.1 encodes a topic's length in two bytes. */
+const MAX_MQTT_TOPIC_BYTES = 65_535;
 
 export interface LocalRuntimeOptions {
   /** Simulated assets (registered in the assets table). @default 12 */
@@ -130,14 +150,25 @@ export interface RunSummary {
   readonly twins: number;
   readonly states: Record<string, number>;
   readonly alerts: Record<string, number>;
-  readonly refused: { publishes: number; connects: number };
+  readonly refused: {
+    /** Publishes refused by the broker (quotas, policy, the rule bridge), with `byReason`. */
+    publishes: number;
+    connects: number;
+    byReason: Record<string, number>;
+    connectsByReason: Record<string, number>;
+    /** SUBSCRIBE requests refused (the device policy grants none). */
+    subscribes: number;
+    /** Connections that took over a live session with the same client id. */
+    takeovers: number;
+  };
   readonly onFailure: number;
   readonly retriedBatches: number;
   /** Publish → twin write completed, this session only. */
   readonly latencyMs: { p50: number | null; p99: number | null; max: number | null; n: number };
   /** This session: real seconds and what went through per second. */
   readonly throughput: { seconds: number; messagesPerSec: number; samplesPerSec: number; readingsPerSec: number };
-  readonly sim: { tick: number; clock: string } | null;
+  /** `resent`: messages of a tick interrupted by a restart sent again because they were never acknowledged. */
+  readonly sim: { tick: number; clock: string; resent: number } | null;
   readonly telemetryRows: { telemetry: number; features: number; predictions: number };
 }
 
@@ -145,13 +176,19 @@ export type PublishOutcome = 'accepted' | 'refused' | 'connect-refused';
 
 export interface LocalRuntime extends DashboardSource {
   readonly brokerUrl: string;
+  /** JSON file of the per-device credentials (`{ "<assetId>": "<token>" }`) the broker demands. */
+  readonly credentialsFile: string;
   readonly fleetAssets: readonly FleetAsset[];
   /** Runs the fleet simulator (resumes where a previous run with the same data dir stopped). */
   simulate(options?: SimulationOptions): Promise<{ ticks: number }>;
   /** Stops a running simulation (resolves when its last tick is published). */
   stopSimulation(): Promise<void>;
-  /** Publishes as device `clientId` (connects it first); the device policy applies. */
-  publishAs(clientId: string, topic: string, payload: string | Buffer): Promise<PublishOutcome>;
+  /**
+   * Publishes as device `clientId` (connects it first); the device policy applies. `receivedAt` stamps
+   * this message (a capture's receive time) instead of the broker clock; give it only while no other
+   * message of the same client is in flight.
+   */
+  publishAs(clientId: string, topic: string, payload: string | Buffer, at?: { readonly receivedAt?: number }): Promise<PublishOutcome>;
   /** Sets the broker clock used as the IoT rule's `timestamp()` (the simulated world's time). */
   setClock(epochMs: number): void;
   /** Resolves when everything accepted so far has gone through both functions. */
@@ -276,8 +313,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     cleanups.push(() => historyStore.close());
 
     // --- alerts ----------------------------------------------------------------------------------
-    const alertLog: TwinHealthChangedDetail[] = [...(saved?.recentAlerts ?? [])];
-    const seenAlerts = new Set(alertLog.map((a) => a.alertId));
+    // Every alert the bus delivers is appended to a log in the data dir at once, not only at the next
+    // periodic save: a run killed between two saves still counts (and never re-counts) what went out.
+    const alertsSeenFile = dataDir ? join(dataDir, ALERTS_SEEN_FILE) : undefined;
+    const seenBefore = alertsSeenFile ? readAlertsSeen(alertsSeenFile) : null;
+    const alertLog: TwinHealthChangedDetail[] = seenBefore ? seenBefore.recent : [...(saved?.recentAlerts ?? [])];
+    const seenAlerts = seenBefore ? seenBefore.ids : new Set(alertLog.map((a) => a.alertId));
+    const baseAlerts: Record<string, number> = seenBefore ? seenBefore.bySeverity : { ...(saved?.counters.alerts ?? {}) };
     const sessionAlerts: Record<string, number> = {};
     const listeners = new Set<(e: DashboardEvent) => void>();
     const emit = (e: DashboardEvent) => {
@@ -289,6 +331,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       // At-least-once delivery: a replayed alert keeps its id and is counted once.
       if (seenAlerts.has(alert.alertId)) return;
       seenAlerts.add(alert.alertId);
+      if (alertsSeenFile) appendFileSync(alertsSeenFile, `${JSON.stringify(alert)}\n`);
       alertLog.push(alert);
       if (alertLog.length > 1000) alertLog.splice(0, alertLog.length - 1000);
       sessionAlerts[alert.severity] = (sessionAlerts[alert.severity] ?? 0) + 1;
@@ -410,10 +453,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     // --- ingress ---------------------------------------------------------------------------------
     const bridge = new RuleBridge({ kinesis, streamName: NAMES.rawStream });
     let clock: number | null = saved?.sim?.clock ?? null;
+    /** Receive times given with a publish (a capture's), by client id: one message in flight per such client. */
+    const stamps = new Map<string, number>();
+    const credentials = loadOrCreateCredentials(join(storeDir, CREDENTIALS_FILE), fleet.map((a) => a.assetId));
     const broker: LocalBroker = await startBroker({
       siteOf: (id) => siteOf.get(id),
+      credentialOf: (id) => credentials.get(id),
       onMessage: (m) => bridge.accept(m),
-      now: () => clock ?? Date.now(),
+      now: (id) => stamps.get(id) ?? clock ?? Date.now(),
     });
     // Stopped first (cleanups run in reverse): no new messages, then the bridge writes what it holds.
     cleanups.push(async () => {
@@ -426,11 +473,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       // One connection per device: a second CONNECT with the same client id would take the session over.
       let pending = clients.get(clientId);
       if (!pending) {
+        const password = credentials.get(clientId);
         pending = mqtt
-          .connectAsync(broker.url, { clientId, reconnectPeriod: 0, clean: true, protocolVersion: 4 })
+          .connectAsync(broker.url, {
+            clientId,
+            reconnectPeriod: 0,
+            clean: true,
+            protocolVersion: 4,
+            ...(password !== undefined ? { username: clientId, password } : {}),
+          })
           .then(
             (client) => {
               client.on('error', () => undefined);
+              // One 'close' listener per publish awaiting its PUBACK (see publishAs).
+              client.setMaxListeners(4 * MAX_TICKS_IN_FLIGHT + 10);
               client.once('close', () => {
                 if (clients.get(clientId) === pending) clients.delete(clientId);
               });
@@ -449,10 +505,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       await Promise.all([...clients.values()].map(async (p) => (await p)?.endAsync(true).catch(() => undefined)));
       clients.clear();
     });
-    const publishAs = async (clientId: string, topic: string, payload: string | Buffer): Promise<PublishOutcome> => {
-      const client = await connect(clientId);
+    const publishAs = async (clientId: string, topic: string, payload: string | Buffer, at?: { receivedAt?: number }): Promise<PublishOutcome> => {
+      const pending = connect(clientId);
+      const client = await pending;
       if (!client) return 'connect-refused';
+      // MQTT 3.1.1 carries a topic of at most 65,535 bytes: the client cannot even send a longer one,
+      // so the refusal the broker would give is counted here, before anything is written.
+      if (Buffer.byteLength(topic, 'utf8') > MAX_MQTT_TOPIC_BYTES) {
+        broker.refuse(clientId, 'topic_too_long');
+        return 'refused';
+      }
       latency.published(topic, payload);
+      if (at?.receivedAt !== undefined) stamps.set(clientId, at.receivedAt);
       // A refused publish gets no PUBACK: the broker closes the connection instead.
       let onClose = () => undefined as void;
       const closed = new Promise<'refused'>((resolve) => {
@@ -470,8 +534,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         ]);
       } finally {
         client.off('close', onClose);
+        if (at?.receivedAt !== undefined) stamps.delete(clientId);
       }
-      if (outcome === 'refused') client.end(true);
+      if (outcome === 'refused') {
+        // The broker closes a refused client: forget it now (not on its 'close' event, which comes
+        // later), so the device's next message goes over a new connection instead of the dying one.
+        if (clients.get(clientId) === pending) clients.delete(clientId);
+        await client.endAsync(true).catch(() => undefined);
+      }
       return outcome;
     };
 
@@ -483,6 +553,27 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     if (saved?.sim && JSON.stringify(seqs) !== JSON.stringify(saved.sim.seqs)) {
       throw new DataDirMismatchError(`${dataDir}: the simulator does not replay to the saved sequence numbers`);
     }
+    // A device does not send again what the broker acknowledged. The acknowledgements of ticks after
+    // the saved one are in the ack log (appended per PUBACK): on resume those messages are skipped,
+    // and only the ones never acknowledged are sent again, as a device's QoS 1 retry would.
+    const acksFile = dataDir ? join(dataDir, SIM_ACKS_FILE) : undefined;
+    const acked = acksFile ? readSimAcks(acksFile, saved?.sim?.tick ?? 0) : new Map<number, Set<string>>();
+    /** Seqs as of the last tick whose every message has an outcome: what a snapshot may promise. */
+    let doneSeqs: Record<string, number> = { ...seqs };
+    let doneTick = sim.tick;
+    let resent = 0;
+    /**
+     * On a resume, the first tick without a logged acknowledgement may have been in flight when the
+     * previous process ended: its messages may be in the stream already, so sending them is a resend.
+     */
+    const resuming = saved !== null || acked.size > 0;
+    const interruptedUpTo = resuming ? Math.max(saved?.sim?.tick ?? 0, ...acked.keys()) + 1 : 0;
+    const ack = (tick: number, assetId: string) => {
+      let set = acked.get(tick);
+      if (!set) acked.set(tick, (set = new Set()));
+      set.add(assetId);
+      if (acksFile) appendFileSync(acksFile, `${tick}\t${assetId}\n`);
+    };
     let simStop = false;
     let simRun: Promise<{ ticks: number }> | null = null;
     const simulate = (o: SimulationOptions = {}): Promise<{ ticks: number }> => {
@@ -492,6 +583,22 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       const started = performance.now();
       simRun = (async () => {
         let done = 0;
+        // Devices keep publishing while earlier QoS 1 messages wait for their PUBACK (which comes once
+        // the record is in the stream): up to MAX_TICKS_IN_FLIGHT ticks are in flight at once.
+        const inFlight = new Map<number, Promise<void>>();
+        const seqsAt = new Map<number, Record<string, number>>();
+        const finished = new Set<number>();
+        const settle = (tick: number) => {
+          finished.add(tick);
+          acked.delete(tick);
+          // The snapshot may promise only a prefix of ticks whose every message has an outcome.
+          while (finished.has(doneTick + 1)) {
+            doneTick += 1;
+            finished.delete(doneTick);
+            doneSeqs = seqsAt.get(doneTick) ?? doneSeqs;
+            seqsAt.delete(doneTick);
+          }
+        };
         while (!simStop && (o.ticks === undefined || done < o.ticks)) {
           const elapsed = performance.now() - started;
           if (o.durationMs !== undefined && elapsed >= o.durationMs) break;
@@ -500,16 +607,29 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
             await sleep(Math.min(50, ((done / ticksPerSec) * 1000 - elapsed) + 1));
             continue;
           }
+          if (inFlight.size >= MAX_TICKS_IN_FLIGHT) await Promise.race(inFlight.values());
           clock = sim.now + 1_000;
           const messages = sim.step();
-          await Promise.all(
+          const tick = sim.tick;
+          const already = acked.get(tick);
+          for (const m of messages) trackSeq(seqs, m.assetId, m.payload);
+          seqsAt.set(tick, { ...seqs });
+          const publishing = Promise.all(
             messages.map(async (m) => {
-              trackSeq(seqs, m.assetId, m.payload);
+              if (already?.has(m.assetId)) return; // acknowledged before a restart: not sent again
+              // Sent before the restart perhaps, never acknowledged: sent again, as a QoS 1 retry.
+              if (tick <= interruptedUpTo) resent += 1;
               await publishAs(m.assetId, m.topic, m.payload);
+              ack(tick, m.assetId);
             }),
-          );
+          ).then(() => {
+            inFlight.delete(tick);
+            settle(tick);
+          });
+          inFlight.set(tick, publishing);
           done += 1;
         }
+        await Promise.all(inFlight.values());
         return { ticks: done };
       })().finally(() => (simRun = null));
       return simRun;
@@ -522,34 +642,29 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
     // --- accounting and persistence -------------------------------------------------------------
     const sessionStart = performance.now();
+    /**
+     * The clean function's counts (saved with the raw stream's checkpoints, so a restart neither loses
+     * nor repeats them) and the broker's. What screening in the features function quarantined lives in
+     * each twin's screening tally, written with the twin: {@link withScreening} folds it in.
+     */
     const current = (): Counters => {
-      const screenSample = screenSink.tally.byLevel.sample ?? 0;
       const byReason: Record<string, number> = { ...base.byReason };
-      for (const t of [cleanSink.tally, screenSink.tally]) {
-        for (const [r, n] of Object.entries(t.byReason)) byReason[r] = (byReason[r] ?? 0) + n;
-      }
-      const screenByLevel = { ...base.screenByLevel };
-      for (const [l, n] of Object.entries(screenSink.tally.byLevel)) screenByLevel[l] = (screenByLevel[l] ?? 0) + n;
-      const alerts = { ...base.alerts };
+      for (const [r, n] of Object.entries(cleanSink.tally.byReason)) byReason[r] = (byReason[r] ?? 0) + n;
+      const alerts = { ...baseAlerts };
       for (const [s, n] of Object.entries(sessionAlerts)) alerts[s] = (alerts[s] ?? 0) + n;
       return {
         messages: addTriple(base.messages, cleanCounts.messages),
-        samples: {
-          received: base.samples.received + cleanCounts.samples.received,
-          // Screening in the features function quarantines some clean samples (duplicates, late ones).
-          clean: base.samples.clean + cleanCounts.samples.clean - screenSample,
-          quarantined: base.samples.quarantined + cleanCounts.samples.quarantined + screenSample,
-        },
-        readings: {
-          received: base.readings.received + cleanCounts.readings.received,
-          clean: base.readings.clean + cleanCounts.readings.clean,
-          quarantined: base.readings.quarantined + cleanCounts.readings.quarantined,
-        },
+        samples: addTriple(base.samples, cleanCounts.samples),
+        readings: addTriple(base.readings, cleanCounts.readings),
         byReason,
-        screenByLevel,
+        screenByLevel: {},
         alerts,
         refusedPublishes: base.refusedPublishes + broker.counters.refusedPublishes,
         refusedConnects: base.refusedConnects + broker.counters.refusedConnects,
+        refusedByReason: addTally(base.refusedByReason ?? {}, broker.counters.refusedByReason),
+        connectsRefusedByReason: addTally(base.connectsRefusedByReason ?? {}, broker.counters.connectsRefusedByReason),
+        refusedSubscribes: (base.refusedSubscribes ?? 0) + broker.counters.refusedSubscribes,
+        takeovers: (base.takeovers ?? 0) + broker.counters.takeovers,
         onFailure: base.onFailure + rawPoller.stats.onFailure + cleanPoller.stats.onFailure,
         retriedBatches: base.retriedBatches + rawPoller.stats.retriedBatches + cleanPoller.stats.retriedBatches,
         rawWritten: base.rawWritten + bridge.stats.written,
@@ -561,14 +676,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       fleet: { assets: assetCount, seed },
       checkpoints: { raw: { ...rawPoller.checkpoints }, clean: { ...cleanPoller.checkpoints } },
       counters: current(),
-      sim: { tick: sim.tick, clock: clock ?? sim.now, seqs: { ...seqs } },
+      // The last tick whose every message has an outcome; a tick still in flight is resumed from the ack log.
+      sim: { tick: doneTick, clock: clock ?? sim.now, seqs: { ...doneSeqs } },
       recentAlerts: alertLog.slice(-200),
     });
     const save = async () => {
       if (!stateFile) return;
       await Promise.all([rawPoller.pause(), cleanPoller.pause()]);
       try {
-        writeState(stateFile, snapshot());
+        const state = snapshot();
+        writeState(stateFile, state);
+        if (acksFile) writeSimAcks(acksFile, acked, state.sim?.tick ?? 0);
       } finally {
         rawPoller.resume();
         cleanPoller.resume();
@@ -583,9 +701,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const drain = async (timeoutMs = 60_000) => {
       const deadline = Date.now() + timeoutMs;
       let quiet = 0;
+      const late = () => new DrainTimeoutError(`pipeline still busy after ${timeoutMs} ms`);
       while (quiet < 3) {
-        if (Date.now() > deadline) throw new DrainTimeoutError(`pipeline still busy after ${timeoutMs} ms`);
-        await bridge.flush();
+        if (Date.now() > deadline) throw late();
+        // The bridge's own retries are bounded, but the deadline is the caller's: never wait past it.
+        await withDeadline(bridge.flush(), deadline, late);
         const settled =
           bridge.pending === 0 &&
           cleanCounts.messages.received >= bridge.stats.written &&
@@ -600,8 +720,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
     const twinOf = (assetId: string) => twinStore.get(assetId).then((t) => t ?? null);
     const summary = async (): Promise<RunSummary> => {
-      const c = current();
       const twins = (await Promise.all(fleet.map((a) => twinOf(a.assetId)))).filter((t): t is Twin => t !== null);
+      const c = withScreening(current(), twins);
       const states: Record<string, number> = {};
       for (const t of twins) states[t.health.state] = (states[t.health.state] ?? 0) + 1;
       const seconds = (performance.now() - sessionStart) / 1000;
@@ -614,7 +734,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         twins: twins.length,
         states,
         alerts: c.alerts,
-        refused: { publishes: c.refusedPublishes, connects: c.refusedConnects },
+        refused: {
+          publishes: c.refusedPublishes,
+          connects: c.refusedConnects,
+          byReason: c.refusedByReason ?? {},
+          connectsByReason: c.connectsRefusedByReason ?? {},
+          subscribes: c.refusedSubscribes ?? 0,
+          takeovers: c.takeovers ?? 0,
+        },
         onFailure: c.onFailure,
         retriedBatches: c.retriedBatches,
         latencyMs: latency.percentiles(),
@@ -624,7 +751,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
           samplesPerSec: per(cleanCounts.samples.clean),
           readingsPerSec: per(cleanCounts.readings.clean),
         },
-        sim: sim.tick > 0 ? { tick: sim.tick, clock: new Date(sim.now).toISOString() } : null,
+        sim: sim.tick > 0 ? { tick: sim.tick, clock: new Date(sim.now).toISOString(), resent } : null,
         telemetryRows: await telemetry.counts(),
       };
     };
@@ -642,13 +769,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       await cleanPoller.stop();
       if (stateFile) {
         // Pollers are stopped: checkpoints and counters are consistent.
-        writeState(stateFile, snapshot());
+        const state = snapshot();
+        writeState(stateFile, state);
+        if (acksFile) writeSimAcks(acksFile, acked, state.sim?.tick ?? 0);
       }
       await stopAll();
     };
 
     const runtime: LocalRuntime = {
       brokerUrl: broker.url,
+      credentialsFile: join(storeDir, CREDENTIALS_FILE),
       fleetAssets: fleet,
       alertLog,
       simulate,
@@ -776,6 +906,60 @@ function trackSeq(seqs: Record<string, number>, assetId: string, payload: string
   const s = seqsOf(payload);
   const last = s[s.length - 1];
   if (last !== undefined) seqs[assetId] = Math.max(seqs[assetId] ?? 0, last);
+}
+
+/**
+ * Folds what screening quarantined (each twin's tally, written with the twin) into the clean function's
+ * counts: a sample cleaning passed and screening quarantined moves from clean to quarantined with its
+ * readings, and a message none of whose samples survived moves from accepted to quarantined.
+ */
+export function withScreening(c: Counters, twins: readonly Twin[]): Counters {
+  let messages = 0;
+  let samples = 0;
+  let readings = 0;
+  const byReason: Record<string, number> = { ...c.byReason };
+  const byLevel: Record<string, number> = {};
+  for (const twin of twins) {
+    const tally = twin.screen?.tally;
+    if (!tally) continue;
+    messages += tally.messages;
+    samples += tally.samples;
+    readings += tally.readings;
+    for (const [reason, n] of Object.entries(tally.byReason)) {
+      byReason[reason] = (byReason[reason] ?? 0) + n;
+      const level = Object.hasOwn(REASONS, reason) ? REASONS[reason as ReasonCode] : 'unknown';
+      byLevel[level] = (byLevel[level] ?? 0) + n;
+    }
+  }
+  return {
+    ...c,
+    messages: { received: c.messages.received, accepted: c.messages.accepted - messages, quarantined: c.messages.quarantined + messages },
+    samples: { received: c.samples.received, clean: c.samples.clean - samples, quarantined: c.samples.quarantined + samples },
+    readings: { received: c.readings.received, clean: c.readings.clean - readings, quarantined: c.readings.quarantined + readings },
+    byReason,
+    screenByLevel: byLevel,
+  };
+}
+
+function addTally(a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>): Record<string, number> {
+  const out = Object.create(null) as Record<string, number>;
+  for (const t of [a, b]) for (const [k, n] of Object.entries(t)) out[k] = (Object.hasOwn(out, k) ? out[k]! : 0) + n;
+  return out;
+}
+
+/** Resolves or rejects as `p` does, or rejects with `late()` at `deadline` (epoch ms), whichever is first. */
+async function withDeadline<T>(p: Promise<T>, deadline: number, late: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(late()), Math.max(0, deadline - Date.now()));
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function addTriple<K extends string>(a: Readonly<Record<K, number>>, b: Readonly<Record<K, number>>): Record<K, number> {

@@ -1,12 +1,18 @@
 /**
  * What a `--data-dir` run keeps besides the stand-ins' own files: the pollers' checkpoints, the
- * summary's counters and the simulator's position, written together (atomically, via rename) so a
- * restart resumes after the last checkpoint without losing or double-counting anything.
+ * clean function's counters and the simulator's position, written together (atomically, via rename)
+ * so a restart resumes after the last checkpoint without losing or double-counting anything. Two
+ * append-only logs cover what happens between two saves and cannot be redone: the simulator's
+ * acknowledged messages (a device never resends what was acknowledged) and the alerts the bus
+ * delivered. What screening quarantined is counted in the twins themselves (`screen.tally`).
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { TwinHealthChangedDetail } from '../../lambdas/core/alerts/policy.ts';
 
-export const STATE_VERSION = 1;
+/** 2: counters hold the clean function's counts only (screening's are in the twins). */
+export const STATE_VERSION = 2;
+export const SIM_ACKS_FILE = 'sim-acks.log';
+export const ALERTS_SEEN_FILE = 'alerts-seen.jsonl';
 
 export interface CountTriple {
   received: number;
@@ -26,11 +32,16 @@ export interface Counters {
   readings: SampleTriple;
   /** Quarantine records by reason, both functions. */
   byReason: Record<string, number>;
-  /** Screening (features function) quarantines by level. */
+  /** Screening (features function) quarantines by level; filled in the summary from the twins' tallies. */
   screenByLevel: Record<string, number>;
   alerts: Record<string, number>;
   refusedPublishes: number;
   refusedConnects: number;
+  /** Added after state version 1 files were first written: absent in those, read as empty. */
+  refusedByReason?: Record<string, number>;
+  connectsRefusedByReason?: Record<string, number>;
+  refusedSubscribes?: number;
+  takeovers?: number;
   onFailure: number;
   retriedBatches: number;
   rawWritten: number;
@@ -56,6 +67,10 @@ export function emptyCounters(): Counters {
     alerts: {},
     refusedPublishes: 0,
     refusedConnects: 0,
+    refusedByReason: {},
+    connectsRefusedByReason: {},
+    refusedSubscribes: 0,
+    takeovers: 0,
     onFailure: 0,
     retriedBatches: 0,
     rawWritten: 0,
@@ -82,4 +97,59 @@ export function writeState(file: string, state: PersistedState): void {
   const tmp = `${file}.tmp`;
   writeFileSync(tmp, JSON.stringify(state));
   renameSync(tmp, file);
+}
+
+/**
+ * Reads the simulator's ack log (`<tick>\t<assetId>` per acknowledged message) for the ticks after
+ * `afterTick`; a torn last line (the process killed mid-append) is ignored.
+ */
+export function readSimAcks(file: string, afterTick: number): Map<number, Set<string>> {
+  const out = new Map<number, Set<string>>();
+  if (!existsSync(file)) return out;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const m = /^(\d+)\t(.+)$/.exec(line);
+    if (!m) continue;
+    const tick = Number(m[1]);
+    if (tick <= afterTick) continue;
+    let set = out.get(tick);
+    if (!set) out.set(tick, (set = new Set()));
+    set.add(m[2]!);
+  }
+  return out;
+}
+
+/** Rewrites the ack log with the acknowledgements after `afterTick` (the saved state covers the rest). */
+export function writeSimAcks(file: string, acked: ReadonlyMap<number, ReadonlySet<string>>, afterTick: number): void {
+  const lines: string[] = [];
+  for (const [tick, ids] of acked) if (tick > afterTick) for (const id of ids) lines.push(`${tick}\t${id}\n`);
+  const tmp = `${file}.tmp`;
+  writeFileSync(tmp, lines.join(''));
+  renameSync(tmp, file);
+}
+
+/** The alerts the bus delivered, as logged one JSON line each; a torn last line is ignored. */
+export function readAlertsSeen(file: string): {
+  ids: Set<string>;
+  bySeverity: Record<string, number>;
+  recent: TwinHealthChangedDetail[];
+} | null {
+  if (!existsSync(file)) return null;
+  const ids = new Set<string>();
+  const bySeverity: Record<string, number> = {};
+  const recent: TwinHealthChangedDetail[] = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (line.length === 0) continue;
+    let alert: TwinHealthChangedDetail;
+    try {
+      alert = JSON.parse(line) as TwinHealthChangedDetail;
+    } catch {
+      continue;
+    }
+    if (typeof alert?.alertId !== 'string' || ids.has(alert.alertId)) continue;
+    ids.add(alert.alertId);
+    bySeverity[alert.severity] = (bySeverity[alert.severity] ?? 0) + 1;
+    recent.push(alert);
+    if (recent.length > 2000) recent.splice(0, 1000);
+  }
+  return { ids, bySeverity, recent: recent.slice(-1000) };
 }

@@ -117,13 +117,18 @@ describe('local runtime (end to end)', () => {
     expect(gotTwins.map((t) => [t?.assetId, t?.lastSeq, t?.samples, t?.health.state])).toEqual(
       expectedTwins.map((t) => [t?.assetId, t?.lastSeq, t?.samples, t?.health.state]),
     );
-  });
+    // Three runtimes in a row, each PUBACK waiting for its record to be written: ~35 s alone.
+  }, 150_000);
 
   it('ingests a file with good, malformed-payload and malformed lines, and the summary adds up', async () => {
     // Arrange: 10 ticks of the default fleet (12 assets, seed 1), plus bad input.
     const sim = new FleetSimulator(createFleet({ assets: 12, seed: 1 }), { seed: 1 });
     const good: string[] = [];
-    for (let t = 0; t < 10; t++) for (const m of sim.step()) good.push(JSON.stringify({ topic: m.topic, payload: m.payload }));
+    // A capture: each line carries the receive time its broker stamped (the simulated clock).
+    for (let t = 0; t < 10; t++) {
+      const receivedAt = sim.now + 1_000;
+      for (const m of sim.step()) good.push(JSON.stringify({ topic: m.topic, payload: m.payload, receivedAt }));
+    }
     const badPayload = [
       JSON.stringify({ topic: 'pdm/site-a/pump-001/telemetry', payload: '{"schema":"pdm.telemetry.v1",' }),
       JSON.stringify({ topic: 'pdm/site-b/machine-002/telemetry', payload: 'hello' }),

@@ -47,12 +47,15 @@ afterAll(async () => {
   events.restore();
 });
 
+/** The raw stream position (as a Kinesis sequence number) of message `i` of tick `t`: the clean function's message id. */
+const position = (t: number, i: number) => String(t * 1000 + i + 1);
+
 /** Clean stream events for ticks [from, to): what the clean function would have written. */
 function cleanEvent(from: number, to: number): KinesisStreamEvent {
   const perAsset = new Map<string, { text: string; source: string }[]>();
   ticks.slice(from, to).forEach((tick, t) =>
     tick.forEach((r, i) => {
-      const res = cleanMessage({ topic: r.topic, payload: r.payload, receivedAt: r.receivedAt, messageId: `${from + t}-${i}` }, { lookupAsset: lookup });
+      const res = cleanMessage({ topic: r.topic, payload: r.payload, receivedAt: r.receivedAt, messageId: position(from + t, i) }, { lookupAsset: lookup });
       const items: TwinInput[] = [
         ...res.samples.map((sample) => ({ kind: 'sample' as const, sample })),
         ...res.maintenance.map((event) => ({ kind: 'maintenance' as const, event })),
@@ -83,7 +86,7 @@ function deps(twinTable: string, overrides: Partial<FeatureDeps> = {}): FeatureD
 
 /** The core pipeline over the same messages in one go: what the twins must equal. */
 function reference(toTick: number): ReadonlyMap<string, Twin> {
-  const messages = ticks.slice(0, toTick).flatMap((tick, t) => tick.map((r, i) => ({ topic: r.topic, payload: r.payload, receivedAt: r.receivedAt, messageId: `${t}-${i}` })));
+  const messages = ticks.slice(0, toTick).flatMap((tick, t) => tick.map((r, i) => ({ topic: r.topic, payload: r.payload, receivedAt: r.receivedAt, messageId: position(t, i) })));
   return processMessages(messages, new Map(), {
     lookupAsset: lookup,
     baselineFor: (m) => DEFAULT_BASELINES[m.id]!,

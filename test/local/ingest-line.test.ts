@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseIngestLine, payloadTime } from '../../local/cli.ts';
+import { parseIngestLine } from '../../local/cli.ts';
 
 const topic = 'pdm/site-a/pump-001/telemetry';
 
@@ -28,12 +28,22 @@ describe('parseIngestLine', () => {
   });
 });
 
-describe('payloadTime', () => {
-  it('reads the newest sample time from text or bytes, and nothing from bytes that are not JSON', () => {
-    const body = JSON.stringify({ samples: [{ ts: 1_000 }, { ts: '1970-01-01T00:00:03.000Z' }] });
+describe('parseIngestLine receivedAt', () => {
+  it('keeps a capture\'s receive time, as epoch ms or ISO-8601', () => {
+    const ms = Date.UTC(2026, 0, 15, 12);
 
-    expect(payloadTime(body)).toBe(3_000);
-    expect(payloadTime(Buffer.from(body))).toBe(3_000);
-    expect(payloadTime(Buffer.from([0xff, 0xfe]))).toBeUndefined();
+    expect(parseIngestLine(JSON.stringify({ topic, payload: '{}', receivedAt: ms }))).toEqual({ topic, payload: '{}', receivedAt: ms });
+    expect(parseIngestLine(JSON.stringify({ topic, payload: '{}', receivedAt: '2026-01-15T12:00:00Z' }))).toEqual({ topic, payload: '{}', receivedAt: ms });
+    expect(parseIngestLine(JSON.stringify({ topic, payload: '{}' }))).toEqual({ topic, payload: '{}' });
+  });
+
+  it.each([
+    ['epoch seconds', Math.floor(Date.UTC(2026, 0, 15) / 1000)],
+    ['a huge number', 1e308],
+    ['a fraction', 1.5e12 + 0.5],
+    ['words', 'last tuesday'],
+    ['year 2099 as text past the range', '2101-01-01T00:00:00Z'],
+  ])('refuses %s as a receive time', (_name, receivedAt) => {
+    expect(parseIngestLine(JSON.stringify({ topic, payload: '{}', receivedAt }))).toMatch(/^"receivedAt" is not/);
   });
 });

@@ -21,6 +21,7 @@ export const REASONS = {
   stale_timestamp: 'sample',
   duplicate_seq: 'sample',
   late_sample: 'sample',
+  seq_jump: 'sample',
   unknown_component: 'sample',
   no_valid_readings: 'sample',
   // Reading level: one sensor value of a sample; the sample's other readings stay clean.

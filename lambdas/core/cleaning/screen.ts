@@ -12,6 +12,14 @@ import { type QuarantineRecord, REASONS, type ReasonCode } from './reasons.ts';
 
 /** Seqs remembered below and including the highest: older ones are `late_sample`. */
 export const SCREEN_WINDOW = 256;
+/**
+ * Largest step above the highest seq taken without confirmation. A sample further ahead is
+ * `seq_jump` and does not move the window; a next sample within {@link SCREEN_WINDOW} above it confirms
+ * the jump (a device that really skipped ahead loses one sample). Without the bound, one message with
+ * seq 2^53−1 would make every later normal seq `late_sample`: the asset blinded by a single message.
+ * 2^20 is about twelve days of one sample a second lost in transit.
+ */
+export const MAX_SEQ_JUMP = 2 ** 20;
 const WORDS = SCREEN_WINDOW / 32;
 
 export interface FlatlineRun {
@@ -38,6 +46,27 @@ export interface ScreenState {
   readonly latestTs: number | null;
   /** Per sensor subject to the flatline check. */
   readonly flatline: Readonly<Record<string, FlatlineRun>>;
+  /** The last `seq_jump` seq, waiting for a sample that confirms it; null or absent when none. */
+  readonly jump?: number | null;
+  /**
+   * Highest raw stream position applied (the Kinesis sequence number a sample's `messageId` carries,
+   * decimal digits). A sample from a position at or below it is a pipeline replay (a retried or
+   * re-read record), skipped without being counted again; a device's resend is a new record, with a
+   * higher position, and is screened (`duplicate_seq`). Absent until a sample with a position is seen.
+   */
+  readonly through?: string;
+  /** What screening quarantined for this asset so far, stored with the twin so it survives restarts. */
+  readonly tally?: ScreenTally;
+}
+
+/** Cumulative screening outcomes of one asset. */
+export interface ScreenTally {
+  /** Messages none of whose clean samples passed screening. */
+  readonly messages: number;
+  readonly samples: number;
+  readonly readings: number;
+  /** Quarantine records by reason. */
+  readonly byReason: Readonly<Record<string, number>>;
 }
 
 export interface ScreenOptions {
@@ -50,6 +79,10 @@ export interface ScreenOptions {
 
 export interface ScreenResult {
   readonly state: ScreenState;
+  /** Samples skipped as pipeline replays (see {@link ScreenState.through}); not in `counts`. */
+  readonly replayed: number;
+  /** Messages (by `messageId`) none of whose screened samples passed. */
+  readonly messagesQuarantined: number;
   /** Samples that passed, in arrival order; flatlined readings removed. */
   readonly accepted: CleanSample[];
   readonly quarantine: QuarantineRecord[];
@@ -69,7 +102,8 @@ interface Run {
 
 /**
  * Screens one asset's clean samples against its state: duplicates across messages (`duplicate_seq`),
- * samples too old for the window (`late_sample`) and stuck sensors (`flatline`, `no_valid_readings`).
+ * samples too old for the window (`late_sample`), seqs too far ahead (`seq_jump`) and stuck sensors
+ * (`flatline`, `no_valid_readings`). Samples of raw records already applied are skipped (`replayed`).
  *
  * Pure: neither `state` nor `samples` is modified, and the same inputs give the same result. Samples are
  * processed in arrival order (of two equal seqs the first wins), never re-sorted per batch: screening is
@@ -89,6 +123,12 @@ export function screenSamples(
   const base = state !== undefined && isUsable(state) ? state : initialScreenState();
   let highest = base.highestSeq;
   let latestTs = base.latestTs;
+  let jump = base.jump ?? null;
+  const through0 = base.through;
+  let through = through0;
+  /** Per message id: samples screened, samples passed. */
+  const perMessage = new Map<string, { n: number; passed: number }>();
+  const byReason = new Map<string, number>();
   const words = base.seen.slice();
   const runs = new Map<string, Run>();
   for (const name in base.flatline) {
@@ -100,12 +140,29 @@ export function screenSamples(
   const accepted: CleanSample[] = [];
   const quarantine: QuarantineRecord[] = [];
   const counts: SampleCounts = {
-    samples: { received: samples.length, clean: 0, quarantined: 0 },
+    samples: { received: 0, clean: 0, quarantined: 0 },
     readings: { received: 0, clean: 0, quarantined: 0 },
   };
+  let replayed = 0;
+  const quarantineAt = quarantine.length;
+  /** (position, seq) pairs screened in this call: a record re-read within one batch is a replay too. */
+  const seenHere = new Set<string>();
 
   for (let index = 0; index < samples.length; index++) {
     const sample = samples[index]!;
+    const position = streamPosition(sample.messageId);
+    if (position !== undefined) {
+      const key = `${position}:${sample.seq}`;
+      if ((through0 !== undefined && comparePositions(position, through0) <= 0) || seenHere.has(key)) {
+        replayed++;
+        continue;
+      }
+      seenHere.add(key);
+      if (through === undefined || comparePositions(position, through) > 0) through = position;
+    }
+    counts.samples.received++;
+    const tracked = sample.messageId !== undefined ? messageEntry(perMessage, sample.messageId) : undefined;
+    if (tracked) tracked.n++;
     const seq = sample.seq;
     const readings = sample.readings;
     let n = 0;
@@ -123,6 +180,10 @@ export function screenSamples(
     } else if (seq <= highest && isSeen(words, seq)) {
       reason = 'duplicate_seq';
       detail = `seq ${seq} was already received for asset ${sample.assetId}`;
+    } else if (highest >= 0 && seq - highest > MAX_SEQ_JUMP && !(jump !== null && seq > jump && seq - jump <= SCREEN_WINDOW)) {
+      reason = 'seq_jump';
+      detail = `seq ${seq} is more than ${MAX_SEQ_JUMP} above the highest seq ${highest}; a next sample just above it confirms the jump`;
+      jump = seq;
     }
     if (reason !== undefined) {
       counts.readings.quarantined += n;
@@ -134,6 +195,7 @@ export function screenSamples(
     if (inOrder) {
       advance(words, highest, seq);
       highest = seq;
+      jump = null;
     } else {
       markSeen(words, seq);
     }
@@ -178,21 +240,66 @@ export function screenSamples(
       continue;
     }
     accepted.push(kept === undefined ? sample : { ...sample, readings: kept });
+    if (tracked) tracked.passed++;
     if (latestTs === null || sample.ts > latestTs) latestTs = sample.ts;
   }
 
   counts.samples.clean = accepted.length;
-  counts.samples.quarantined = samples.length - accepted.length;
+  counts.samples.quarantined = counts.samples.received - accepted.length;
   counts.readings.clean = counts.readings.received - counts.readings.quarantined;
+  let messagesQuarantined = 0;
+  for (const m of perMessage.values()) if (m.passed === 0) messagesQuarantined++;
+  for (let i = quarantineAt; i < quarantine.length; i++) {
+    const reason = quarantine[i]!.reason;
+    byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
+  }
 
   const flatline: Record<string, FlatlineRun> = {};
   for (const [name, entry] of runs) flatline[name] = { value: entry.value, run: entry.run };
-  return {
-    state: { v: 1, highestSeq: highest, seen: words, latestTs, flatline },
-    accepted,
-    quarantine,
-    counts,
+  const next: ScreenState = {
+    v: 1,
+    highestSeq: highest,
+    seen: words,
+    latestTs,
+    flatline,
+    ...(jump !== null ? { jump } : {}),
+    ...(through !== undefined ? { through } : {}),
+    tally: addTally(base.tally, messagesQuarantined, counts, byReason),
   };
+  return { state: next, replayed, messagesQuarantined, accepted, quarantine, counts };
+}
+
+function messageEntry(map: Map<string, { n: number; passed: number }>, id: string): { n: number; passed: number } {
+  let entry = map.get(id);
+  if (entry === undefined) map.set(id, (entry = { n: 0, passed: 0 }));
+  return entry;
+}
+
+function addTally(before: ScreenTally | undefined, messages: number, counts: SampleCounts, byReason: ReadonlyMap<string, number>): ScreenTally {
+  const reasons = Object.create(null) as Record<string, number>;
+  for (const [reason, n] of Object.entries(before?.byReason ?? {})) reasons[reason] = n;
+  for (const [reason, n] of byReason) reasons[reason] = (Object.hasOwn(reasons, reason) ? reasons[reason]! : 0) + n;
+  return {
+    messages: (before?.messages ?? 0) + messages,
+    samples: (before?.samples ?? 0) + counts.samples.quarantined,
+    readings: (before?.readings ?? 0) + counts.readings.quarantined,
+    byReason: { ...reasons },
+  };
+}
+
+const DIGITS = /^[0-9]{1,128}$/;
+
+/** The raw stream position a message id stands for (a Kinesis sequence number), without leading zeros. */
+function streamPosition(messageId: string | undefined): string | undefined {
+  if (messageId === undefined || !DIGITS.test(messageId)) return undefined;
+  const trimmed = messageId.replace(/^0+(?=.)/, '');
+  return trimmed;
+}
+
+/** Orders two decimal positions of any length (Kinesis sequence numbers exceed 2^53). */
+export function comparePositions(a: string, b: string): number {
+  if (a.length !== b.length) return a.length - b.length;
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Moves the window up to `seq`: forgets what was seen at the slots the new seqs take over. */
@@ -231,7 +338,20 @@ function isUsable(state: ScreenState): boolean {
     state.seen.length === WORDS &&
     state.seen.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff) &&
     typeof state.flatline === 'object' &&
-    state.flatline !== null
+    state.flatline !== null &&
+    (state.jump === undefined || state.jump === null || Number.isInteger(state.jump)) &&
+    (state.through === undefined || (typeof state.through === 'string' && DIGITS.test(state.through))) &&
+    (state.tally === undefined || isTally(state.tally))
+  );
+}
+
+function isTally(t: ScreenTally): boolean {
+  return (
+    typeof t === 'object' &&
+    t !== null &&
+    [t.messages, t.samples, t.readings].every((n) => Number.isInteger(n) && n >= 0) &&
+    typeof t.byReason === 'object' &&
+    t.byReason !== null
   );
 }
 

@@ -68,6 +68,10 @@ const REASON_CASES: Record<ReasonCode, () => QuarantineRecord[]> = {
     const { state } = screenSamples(undefined, [cleanSample(1000, { flow: 1 })], CENTRIFUGAL_PUMP);
     return screenSamples(state, [cleanSample(1, { flow: 2 })], CENTRIFUGAL_PUMP).quarantine;
   },
+  seq_jump: () => {
+    const { state } = screenSamples(undefined, [cleanSample(1, { flow: 1 })], CENTRIFUGAL_PUMP);
+    return screenSamples(state, [cleanSample(2 ** 53 - 1, { flow: 2 })], CENTRIFUGAL_PUMP).quarantine;
+  },
   unknown_component: () => clean(batch([pumpSample(1, { component: 'gearbox' })])).quarantine,
   no_valid_readings: () => clean(batch([pumpSample(1, { readings: {} })])).quarantine,
   unknown_sensor: () =>

@@ -80,7 +80,13 @@ describe('screenSamples', () => {
       sampleIndex: 0,
     });
     expect(JSON.parse(again.quarantine[0]!.payload)).toEqual(pump(5));
-    expect(again.state).toEqual(first.state);
+    // The window is unchanged; only the tally kept with the state records the three duplicates.
+    const { tally, ...window } = again.state;
+    const { tally: firstTally, ...firstWindow } = first.state;
+    expect(window).toEqual(firstWindow);
+    expect(firstTally).toEqual({ messages: 0, samples: 0, readings: 0, byReason: {} });
+    // Samples without a message id are counted, but cannot be attributed to a message.
+    expect(tally).toEqual({ messages: 0, samples: 3, readings: 6, byReason: { duplicate_seq: 3 } });
   });
 
   it('processes a batch in arrival order and keeps the first of equal seqs', () => {
@@ -300,5 +306,27 @@ describe('screenSamples', () => {
         { numRuns: 200 },
       );
     });
+  });
+});
+
+describe('screenSamples replays', () => {
+  const at = (seq: number, position: string) => ({ ...pumpAt(seq), messageId: position });
+  function pumpAt(seq: number) {
+    return { assetId: 'pump-1', siteId: 'site-a', modelId: 'centrifugal-pump', ts: 1_767_225_600_000 + seq * 60_000, seq, readings: { flow: 100 + seq, rpm: 2900 + seq }, receivedAt: 1_767_225_600_000 + seq * 60_000 };
+  }
+
+  it('skips records re-read by the pipeline, across calls and within one batch, and screens a device resend', () => {
+    // Arrange: positions are raw stream positions; "30" re-sends seq 1 as a new record.
+    const first = screenSamples(undefined, [at(1, '10'), at(2, '20')], CENTRIFUGAL_PUMP);
+
+    // Act
+    const again = screenSamples(first.state, [at(1, '10'), at(2, '20'), at(3, '25'), at(3, '25'), at(1, '30')], CENTRIFUGAL_PUMP);
+
+    // Assert
+    expect(again.replayed).toBe(3);
+    expect(again.accepted.map((s) => s.seq)).toEqual([3]);
+    expect(again.quarantine.map((q) => q.reason)).toEqual(['duplicate_seq']);
+    expect(again.state.through).toBe('30');
+    expect(again.state.tally).toMatchObject({ samples: 1, messages: 1, byReason: { duplicate_seq: 1 } });
   });
 });

@@ -24,7 +24,8 @@ function stream(fleet: FleetAsset[], ticks: number, seed = 3): RawMessage[] {
   for (let t = 0; t < ticks; t++) {
     const receivedAt = sim.now + 1_000;
     for (const m of sim.step())
-      out.push({ topic: m.topic, payload: m.payload, messageId: `m${out.length}`, receivedAt });
+      // Message ids are raw stream positions, as the clean function passes them (Kinesis sequence numbers).
+      out.push({ topic: m.topic, payload: m.payload, messageId: String(out.length + 1), receivedAt });
   }
   return out;
 }
@@ -74,7 +75,7 @@ describe('twin: early warning', () => {
 });
 
 describe('twin: idempotency', () => {
-  it('changes nothing when the same batch is applied twice', () => {
+  it('changes nothing when the same stream records are applied twice (a pipeline replay)', () => {
     const lookupAsset = fleetLookup(pumpFleet);
     const messages = stream(pumpFleet, 120);
     const first = processMessages(messages, new Map(), { lookupAsset, baselineFor });
@@ -83,8 +84,22 @@ describe('twin: idempotency', () => {
 
     expect(again.twins.size).toBe(0);
     expect(again.alerts).toEqual([]);
+    // A replay is not a device resend: nothing is quarantined as duplicate_seq for it.
+    expect(again.quarantine).toEqual([]);
+  });
+
+  it('quarantines as duplicate_seq what a device sends again (new stream records, same seqs)', () => {
+    const lookupAsset = fleetLookup(pumpFleet);
+    const messages = stream(pumpFleet, 120);
+    const first = processMessages(messages, new Map(), { lookupAsset, baselineFor });
+    const resent = messages.map((m, i) => ({ ...m, messageId: String(messages.length + i + 1) }));
+
+    const again = processMessages(resent, first.twins, { lookupAsset, baselineFor });
+
+    expect(again.alerts).toEqual([]);
     expect(again.counts.samples.clean).toBe(0);
     expect(again.counts.messages.accepted).toBe(0);
+    expect(again.quarantine.length).toBeGreaterThan(0);
     expect(again.quarantine.every((q) => q.reason === 'duplicate_seq')).toBe(true);
   });
 

@@ -402,6 +402,10 @@ export function buildCorpus(): CorpusLine[] {
     add('seq', tel(PUMP), one(PUMP, { seq: top }), ok());
     add('seq', tel(PUMP), one(PUMP, { seq: top - 10 }), ok());
     add('seq', tel(PUMP), one(PUMP, { seq: top - 10 }), bad('duplicate_seq'));
+    // One message far ahead (2^53−1) must not blind the asset: it is seq_jump, and the next
+    // normal seq is accepted, not late.
+    add('seq', tel(PUMP), one(PUMP, { seq: Number.MAX_SAFE_INTEGER, ts: tsOf(top) }), bad('seq_jump'));
+    add('seq', tel(PUMP), one(PUMP), ok());
   }
 
   // --- unknown sensors, components, empty batches

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ingestFile } from '../../../local/cli.ts';
 import { expectAccounted } from './accounting.ts';
-import { buildCorpus, CORPUS_FILE } from './corpus.ts';
+import { buildCorpus, CORPUS_FILE, RECEIVED_AT } from './corpus.ts';
 import { scaled } from '../../support/env.ts';
 
 describe('ingestFile with the bad-input corpus', () => {
@@ -14,8 +14,8 @@ describe('ingestFile with the bad-input corpus', () => {
     const broken = lines.map((l, i) => (l.kind === 'broken' ? i + 1 : 0)).filter((n) => n > 0);
     const bytes = lines.filter((l) => l.kind === 'case' && l.value.payload === undefined).length;
 
-    // Act
-    const s = await ingestFile({ file: CORPUS_FILE });
+    // Act: the corpus's timestamps are meant to be judged against RECEIVED_AT.
+    const s = await ingestFile({ file: CORPUS_FILE, clockStart: RECEIVED_AT });
 
     // Assert
     expect(s.lines).toBe(lines.length);
@@ -39,7 +39,7 @@ describe('ingestFile with the bad-input corpus', () => {
       assetId: 'pump-001',
       samples: [{ ts: Date.UTC(2026, 0, 15), seq: 1, readings: { temperature: 59, vibration: 1e-131, pressure: 8.8, flow: 188, rpm: 2901, current: 71 } }],
     });
-    writeFileSync(file, `${JSON.stringify({ topic: 'pdm/site-a/pump-001/telemetry', payload })}\n`);
+    writeFileSync(file, `${JSON.stringify({ topic: 'pdm/site-a/pump-001/telemetry', payload, receivedAt: Date.UTC(2026, 0, 15, 0, 0, 1) })}\n`);
 
     // Act
     const s = await ingestFile({ file });
