@@ -76,12 +76,12 @@ export interface RulDecision {
   readonly reason: string;
 }
 
-interface Fold {
+export interface Fold {
   readonly fit: Uint32Array;
   readonly valid: Uint32Array;
 }
 
-interface Parts {
+export interface Parts {
   readonly fit: Uint32Array;
   readonly valid: Uint32Array;
   readonly all: Uint32Array;
@@ -282,7 +282,7 @@ export class TrainWindowError extends Error {
  * (t ≤ cut − 24 h) and validation is the last {@link VALID_DAYS} days of that, fitted on rows a label
  * window earlier; without one, validation starts at {@link VALID_FROM}.
  */
-function splitParts(d: AzureDesign, data: ReturnType<typeof loadAzure>, trainUntil: number | undefined): Parts {
+export function splitParts(d: AzureDesign, data: ReturnType<typeof loadAzure>, trainUntil: number | undefined): Parts {
   const resets = new Map<string, number[]>();
   for (const e of [...data.maint, ...data.failures]) {
     const key = `${e.machineId}|${e.what}`;
