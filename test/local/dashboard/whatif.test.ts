@@ -135,7 +135,11 @@ describe('projectWhatIf', () => {
     expect(pump.components.bearing!.lastMaintenance).not.toBeNull();
 
     // Act
-    const r = projectWhatIf({ twin: pump, model: PUMP, bundle, scorer: rec.scorer, component: 'bearing', deferDays: 4 });
+    // Stepping is what is tested here, not the training ranges: the worn pump's whole-history means
+    // leave them on day 1, so this projection checks no range.
+    const stored = readFeatureRanges();
+    const ranges = { ...stored, [PUMP.id]: { ...stored[PUMP.id]!, ranges: {} } };
+    const r = projectWhatIf({ twin: pump, model: PUMP, bundle, scorer: rec.scorer, component: 'bearing', deferDays: 4, ranges });
 
     // Assert
     const since = featureLayout(PUMP).names.indexOf('since_maint_bearing_h');
