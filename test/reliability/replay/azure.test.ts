@@ -90,7 +90,7 @@ describe('replayAzure', () => {
     expect(r.published.telemetry).toBe(MACHINES.length * hours);
     expect(r.published.refused).toBe(0);
     const s = r.summary;
-    expect(s.messages.received).toBe(r.published.telemetry + r.published.maintenance);
+    expect(s.messages.received).toBe(r.published.telemetry + r.published.maintenance + r.published.events);
     expect(s.messages.accepted + s.messages.quarantined).toBe(s.messages.received);
     expect(s.samples.clean + s.samples.quarantined).toBe(s.samples.received);
     expect(s.readings.clean + s.readings.quarantined).toBe(s.readings.received);
