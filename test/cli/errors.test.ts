@@ -82,7 +82,7 @@ describe('pdm error handling', () => {
   });
 
   it.each([
-    [['cost', '--assets', '10', '--interval', '60', '--stream-mode', 'foo'], /'foo' is invalid\. Allowed choices are on-demand, provisioned/],
+    [['cost', '--assets', '10', '--interval', '60', '--stream-mode', 'foo'], /'foo' is invalid\. Allowed choices are provisioned, on-demand/],
     [['local', '--scoring', 'gpu'], /'gpu' is invalid\. Allowed choices are in-lambda, endpoint/],
   ])('%j refuses a value outside the choices, naming them', (args, message) => {
     const r = pdm(...args);
