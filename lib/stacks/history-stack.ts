@@ -235,8 +235,10 @@ export class HistoryStack extends Stack {
           cloudWatchLoggingOptions: { enabled: true, logGroupName: logGroup.logGroupName, logStreamName: logStream.logStreamName },
         },
       });
-      // The 2.276 typings render `s3BackupMode` in lower case, a key CloudFormation does not know.
-      stream.addPropertyOverride('IcebergDestinationConfiguration.S3BackupMode', 'FailedDataOnly');
+      // The Iceberg destination spells this key in lower case (`s3BackupMode`), unlike the other
+      // destinations: CloudFormation template reference, AWS::KinesisFirehose::DeliveryStream
+      // IcebergDestinationConfiguration; its schema validator refuses `S3BackupMode`.
+      stream.addPropertyOverride('IcebergDestinationConfiguration.s3BackupMode', 'FailedDataOnly');
       stream.addResourceDependency(tables.get(t)!);
       stream.node.addDependency(role);
       streams[t] = stream;

@@ -67,7 +67,7 @@ describe('HistoryStack', () => {
         AppendOnly: true,
         CatalogConfiguration: { CatalogArn: Match.anyValue() },
         DestinationTableConfigurationList: [{ DestinationDatabaseName: 'pdm_dev_history', DestinationTableName: 'alerts', S3ErrorOutputPrefix: 'errors/alerts/' }],
-        S3BackupMode: 'FailedDataOnly',
+        s3BackupMode: 'FailedDataOnly',
       }),
     });
   });
