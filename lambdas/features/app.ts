@@ -68,7 +68,7 @@ export interface FeatureDeps {
    * written with the features in phase B, so a failure leaves the twin unwritten and the records retried.
    * @default none
    */
-  readonly history?: Pick<HistoryTelemetryStore, 'writeTransitions' | 'writeAlerts' | 'writeMaintenance'>;
+  readonly history?: Pick<HistoryTelemetryStore, 'writeTransitions' | 'writeAlerts' | 'writeMaintenance' | 'writeEvents'>;
   /** Re-reads after a version conflict before the asset's records fail. @default 3 */
   readonly maxConflictRetries?: number;
   /** Assets processed at once in phase A and C. @default 8 */
@@ -480,12 +480,13 @@ export function createHandler(deps: FeatureDeps): FeatureHandler {
     }
   }
 
-  /** Transitions, decided alerts and applied maintenance of the given assets to the history tables. */
+  /** Transitions, decided alerts, maintenance and device events of the given assets to the history tables. */
   async function writeHistory(ws: readonly Work[]): Promise<void> {
     if (!deps.history || ws.length === 0) return;
     const transitions = [];
     const alerts = [];
     const maintenance = [];
+    const events = [];
     for (const w of ws) {
       const asset = { assetId: w.assetId, siteId: w.ctx!.asset.siteId, modelId: w.model!.id };
       const tsOfSeq = new Map(w.prepared!.rows.map((r) => [r.seq, r.ts]));
@@ -494,12 +495,17 @@ export function createHandler(deps: FeatureDeps): FeatureHandler {
         transitions.push({ asset, transition: t, ts: (t.seq !== null ? tsOfSeq.get(t.seq) : undefined) ?? lastTs });
       }
       alerts.push(...w.done!.alerts);
-      for (const input of w.inputs) if (input.kind === 'maintenance') maintenance.push(input.event);
+      for (const input of w.inputs) {
+        if (input.kind === 'maintenance') maintenance.push(input.event);
+        // Clean device events as received; a resent one shares its (asset_id, seq) and queries collapse it.
+        else if (input.kind === 'event') events.push(input.event);
+      }
     }
     await Promise.all([
       transitions.length > 0 ? deps.history.writeTransitions(transitions) : undefined,
       alerts.length > 0 ? deps.history.writeAlerts(alerts) : undefined,
       maintenance.length > 0 ? deps.history.writeMaintenance(maintenance) : undefined,
+      events.length > 0 ? deps.history.writeEvents(events) : undefined,
     ]);
   }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EVENT_SCHEMA, TELEMETRY_SCHEMA } from '../../lambdas/core/contract/telemetry.ts';
 import { eventsTopic, telemetryTopic } from '../../lambdas/core/contract/topics.ts';
+import { historyDirOf, ParquetHistoryStore } from '../../lambdas/adapters/local/history-parquet.ts';
 import { startLocalRuntime } from '../../local/runtime/runtime.ts';
 
 const dirs: string[] = [];
@@ -17,7 +18,9 @@ describe('local runtime: device events (end to end)', () => {
     const models = mkdtempSync(join(tmpdir(), 'pdm-no-models-'));
     dirs.push(models);
     const asset = { assetId: 'machine-1', siteId: 'azure-pdm', modelId: 'industrial-machine' };
-    const rt = await startLocalRuntime({ fleetAssets: [asset], modelDir: models, logLevel: 'SILENT' });
+    const dataDir = mkdtempSync(join(tmpdir(), 'pdm-events-data-'));
+    dirs.push(dataDir);
+    const rt = await startLocalRuntime({ fleetAssets: [asset], modelDir: models, dataDir, logLevel: 'SILENT' });
     const T0 = Date.UTC(2015, 0, 5, 6);
     const HOUR = 3_600_000;
     const eTopic = eventsTopic(asset.siteId, asset.assetId);
@@ -60,6 +63,18 @@ describe('local runtime: device events (end to end)', () => {
       expect(summary.refused.publishes).toBe(0);
     } finally {
       await rt.stop();
+    }
+    // The device events reached the history's `events` table (a resend shares its asset and seq).
+    const history = await ParquetHistoryStore.open({ dir: historyDirOf(dataDir) });
+    try {
+      const rows = await history.query('select distinct seq, code from events order by seq');
+      expect(rows.map((r) => [Number(r.seq), r.code])).toEqual([
+        [1, 'error1'],
+        [2, 'error4'],
+        [3, 'PLC-7'],
+      ]);
+    } finally {
+      await history.close();
     }
   }, 120_000);
 });
