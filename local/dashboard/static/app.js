@@ -69,6 +69,23 @@ const shortState = (st) => ({ NORMAL: 'ok', WATCH: 'watch', WARNING: 'warn', CRI
 const fmt = (x, digits = 2) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits));
 const pct = (x) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : `${(x * 100).toFixed(1)} %`);
 
+/** The signal that set a risk, in words (see `RiskDriver` in lambdas/core/alerts/policy.ts). */
+function driverText(d) {
+  const what = {
+    anomaly: 'anomaly',
+    'failure-model': 'failure model',
+    'component-model': 'component model',
+    rul: 'RUL',
+    maintenance: 'maintenance',
+  }[d.signal] ?? d.signal;
+  return d.component ? `${what} (${d.component})` : what;
+}
+
+/** ` [lower–upper]` for an alert's RUL interval, when it has one. */
+function intervalText(sc) {
+  return Number.isFinite(sc.rulLower) && Number.isFinite(sc.rulUpper) ? ` [${fmt(sc.rulLower, 1)}–${fmt(sc.rulUpper, 1)}]` : '';
+}
+
 function rulText(rul, modelId) {
   if (rul === null || rul === undefined || !Number.isFinite(rul)) return '–';
   const model = app.models.get(modelId);
@@ -311,7 +328,9 @@ function alertItem(a, fresh) {
       'div',
       { class: 'line2' },
       `${timeText(Date.parse(a.at))} · risk ${fmt(a.scores.risk)} · p(fail) ${pct(a.scores.failureProbability)}` +
-        (a.scores.rul !== null ? ` · RUL ${fmt(a.scores.rul, 1)} ${a.scores.rulUnit}` : '') +
+        (a.scores.rul !== null ? ` · RUL ${fmt(a.scores.rul, 1)}${intervalText(a.scores)} ${a.scores.rulUnit}` : '') +
+        (a.driver ? ` · driven by ${driverText(a.driver)}` : '') +
+        (a.warmingUp ? ' · warming up' : '') +
         (top ? ` · top: ${top}` : '') +
         (a.estimatedCostAvoidedUsd > 0 ? ` · est. saving $${a.estimatedCostAvoidedUsd.toLocaleString('en-US')}` : ''),
     ),
@@ -376,6 +395,11 @@ function renderDetail(first) {
     h('span', {}, d.siteId),
     h('span', {}, twin ? `${twin.samples} samples · last #${twin.lastSeq} at ${timeText(twin.latest?.ts)}` : 'no telemetry yet'),
     twin?.scores ? h('span', {}, `scored by ${twin.scores.scoredBy}`) : null,
+    twin?.scores?.driver ? h('span', { class: 'driver' }, `driven by ${driverText(twin.scores.driver)}`) : null,
+    Number.isFinite(twin?.scores?.rulLower) && Number.isFinite(twin?.scores?.rulUpper)
+      ? h('span', {}, `RUL 90 % interval ${rulText(twin.scores.rulLower, d.modelId)} – ${rulText(twin.scores.rulUpper, d.modelId)}`)
+      : null,
+    twin?.scores?.warmingUp ? h('span', {}, 'warming up: held below WARNING until enough data') : null,
   );
   const cycle = model?.clock === 'cycle';
   const xOf = (p) => (cycle ? p.seq : p.ts);

@@ -121,6 +121,9 @@ describe('dashboard page (headless Chromium)', () => {
     expect(await page.locator('#sensor-charts').textContent()).toMatch(/\((°C|mm\/s|°R|V|rpm)\)/);
     expect(await page.locator('#state-history tbody tr.transition').count()).toBe(twin.history.length);
     expect(await page.locator('#components tbody tr').count()).toBe(Object.keys(twin.components).length);
+    // The signal that set the asset's risk is named.
+    expect(twin.scores?.driver).toBeDefined();
+    expect(await page.locator('#detail-meta .driver').textContent()).toMatch(/^driven by (anomaly|failure model|component model|RUL)/);
   });
 
   /** Runs the what-if form and returns the API's answer, after checking the panel shows exactly that. */
