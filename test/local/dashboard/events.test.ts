@@ -1,7 +1,8 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { findChromium } from '../../support/chromium.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetAsset } from '../../../devices/fleet.ts';
 import { MemoryDashboardSource } from '../../../local/dashboard/memory-source.ts';
@@ -49,13 +50,15 @@ describe('dashboard asset API: device events', () => {
     expect(asset.features.events_total_7d).toBeGreaterThan(0);
   });
 
-  it.skipIf(process.env.PDM_SKIP_BROWSER === '1' || !existsSync('/usr/bin/chromium'))(
+  it(
     'lists the asset’s recent events, newest first, on the page',
     async () => {
-      // Arrange
+      // Arrange: Debian's chromium (or PDM_CHROMIUM) when installed, else the build npm installed.
+      const browserBinary = await findChromium();
       const userDir = mkdtempSync(join(tmpdir(), 'pdm-chromium-'));
       const browser = await chromium.launchPersistentContext(userDir, {
-        executablePath: '/usr/bin/chromium',
+        executablePath: browserBinary.executablePath,
+        env: { ...process.env, ...browserBinary.env },
         args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
       });
       try {
