@@ -137,24 +137,36 @@ function foldEventScreening(
   cleanPerMessage: Map<string, number>,
 ): Counts {
   if (screened.length === 0 || counts.events === undefined) return counts;
-  let messagesLost = 0;
-  for (const q of screened) {
-    const left = (cleanPerMessage.get(q.messageId) ?? 0) - 1;
-    cleanPerMessage.set(q.messageId, left);
-    if (left === 0) messagesLost += 1;
-  }
   return {
     ...counts,
-    messages: {
-      received: counts.messages.received,
-      accepted: counts.messages.accepted - messagesLost,
-      quarantined: counts.messages.quarantined + messagesLost,
-    },
+    messages: moveEmptied(counts.messages, screened, cleanPerMessage),
     events: {
       received: counts.events.received,
       clean: counts.events.clean - screened.length,
       quarantined: counts.events.quarantined + screened.length,
     },
+  };
+}
+
+/**
+ * Message counts after screening: each screened item takes one from its message's clean items
+ * (`cleanPerMessage`, updated), and a message left with none moves from accepted to quarantined.
+ */
+function moveEmptied(
+  messages: Counts['messages'],
+  screened: readonly QuarantineRecord[],
+  cleanPerMessage: Map<string, number>,
+): Counts['messages'] {
+  let emptied = 0;
+  for (const q of screened) {
+    const left = (cleanPerMessage.get(q.messageId) ?? 0) - 1;
+    cleanPerMessage.set(q.messageId, left);
+    if (left === 0) emptied += 1;
+  }
+  return {
+    received: messages.received,
+    accepted: messages.accepted - emptied,
+    quarantined: messages.quarantined + emptied,
   };
 }
 
@@ -175,22 +187,15 @@ function foldScreening(
   screened: readonly QuarantineRecord[],
   cleanPerMessage: Map<string, number>,
 ): Counts {
-  let messagesLost = 0;
-  for (const q of screened) {
-    if (q.level !== 'sample') continue;
-    const left = (cleanPerMessage.get(q.messageId) ?? 0) - 1;
-    cleanPerMessage.set(q.messageId, left);
-    if (left === 0) messagesLost += 1;
-  }
   const movedSamples = screen.samples.quarantined;
   const movedReadings = screen.readings.quarantined;
   return {
     ...counts,
-    messages: {
-      received: counts.messages.received,
-      accepted: counts.messages.accepted - messagesLost,
-      quarantined: counts.messages.quarantined + messagesLost,
-    },
+    messages: moveEmptied(
+      counts.messages,
+      screened.filter((q) => q.level === 'sample'),
+      cleanPerMessage,
+    ),
     samples: {
       received: counts.samples.received,
       clean: counts.samples.clean - movedSamples,
