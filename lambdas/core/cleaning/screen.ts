@@ -85,6 +85,12 @@ export interface ScreenResult {
   readonly messagesQuarantined: number;
   /** Samples that passed, in arrival order; flatlined readings removed. */
   readonly accepted: CleanSample[];
+  /**
+   * Input sample → the sample that passed for it (the same object, or a copy without its flatlined
+   * readings). Callers that walk their own input order look samples up here, never by identity in
+   * `accepted`: a copy would not be found and its clean readings would vanish uncounted.
+   */
+  readonly passed: ReadonlyMap<CleanSample, CleanSample>;
   readonly quarantine: QuarantineRecord[];
   readonly counts: SampleCounts;
 }
@@ -138,6 +144,7 @@ export function screenSamples(
   }
 
   const accepted: CleanSample[] = [];
+  const passed = new Map<CleanSample, CleanSample>();
   const quarantine: QuarantineRecord[] = [];
   const counts: SampleCounts = {
     samples: { received: 0, clean: 0, quarantined: 0 },
@@ -239,7 +246,9 @@ export function screenSamples(
       quarantine.push(record('no_valid_readings', why, sample, index, messageId, undefined));
       continue;
     }
-    accepted.push(kept === undefined ? sample : { ...sample, readings: kept });
+    const clean = kept === undefined ? sample : { ...sample, readings: kept };
+    accepted.push(clean);
+    passed.set(sample, clean);
     if (tracked) tracked.passed++;
     if (latestTs === null || sample.ts > latestTs) latestTs = sample.ts;
   }
@@ -266,7 +275,7 @@ export function screenSamples(
     ...(through !== undefined ? { through } : {}),
     tally: addTally(base.tally, messagesQuarantined, counts, byReason),
   };
-  return { state: next, replayed, messagesQuarantined, accepted, quarantine, counts };
+  return { state: next, replayed, messagesQuarantined, accepted, passed, quarantine, counts };
 }
 
 function messageEntry(map: Map<string, { n: number; passed: number }>, id: string): { n: number; passed: number } {

@@ -308,7 +308,6 @@ export function prepareBatch(
   const screened = screenSamples(twin.screen ?? undefined, samples, model);
   const previousScreen = twin.screen;
   twin.screen = screened.state;
-  const accepted = new Set(screened.accepted);
   const events: CleanEvent[] = [];
   for (const input of inputs) if (input.kind === 'event') events.push(input.event);
   const previousEventScreen = twin.eventScreen;
@@ -341,8 +340,8 @@ export function prepareBatch(
       } else ignoredMaintenance += 1;
       continue;
     }
-    const sample = input.sample;
-    if (!accepted.has(sample)) continue;
+    const sample = screened.passed.get(input.sample);
+    if (sample === undefined) continue;
     const t = clockOf(model, sample);
     updateFeatureState(twin.features, model, t, sample.readings);
     const anomaly = scoreAnomaly(ctx.baseline, twin.anomaly, sample.readings);
