@@ -911,7 +911,8 @@ function trackSeq(seqs: Record<string, number>, assetId: string, payload: string
 /**
  * Folds what screening quarantined (each twin's tally, written with the twin) into the clean function's
  * counts: a sample cleaning passed and screening quarantined moves from clean to quarantined with its
- * readings, and a message none of whose samples survived moves from accepted to quarantined.
+ * readings, and a message none of whose samples (or device events) survived moves from accepted to
+ * quarantined.
  */
 export function withScreening(c: Counters, twins: readonly Twin[]): Counters {
   let messages = 0;
@@ -919,16 +920,26 @@ export function withScreening(c: Counters, twins: readonly Twin[]): Counters {
   let readings = 0;
   const byReason: Record<string, number> = { ...c.byReason };
   const byLevel: Record<string, number> = {};
-  for (const twin of twins) {
-    const tally = twin.screen?.tally;
-    if (!tally) continue;
-    messages += tally.messages;
-    samples += tally.samples;
-    readings += tally.readings;
-    for (const [reason, n] of Object.entries(tally.byReason)) {
+  const addReasons = (reasons: Readonly<Record<string, number>>) => {
+    for (const [reason, n] of Object.entries(reasons)) {
       byReason[reason] = (byReason[reason] ?? 0) + n;
       const level = Object.hasOwn(REASONS, reason) ? REASONS[reason as ReasonCode] : 'unknown';
       byLevel[level] = (byLevel[level] ?? 0) + n;
+    }
+  };
+  for (const twin of twins) {
+    const tally = twin.screen?.tally;
+    if (tally) {
+      messages += tally.messages;
+      samples += tally.samples;
+      readings += tally.readings;
+      addReasons(tally.byReason);
+    }
+    // Device events: a resent event (duplicate seq) is quarantined here, and its message with it.
+    const events = twin.eventScreen?.tally;
+    if (events) {
+      messages += events.messages;
+      addReasons(events.byReason);
     }
   }
   return {

@@ -42,6 +42,10 @@ describe('local runtime: device events (end to end)', () => {
           ];
           await rt.publishAs(asset.assetId, eTopic, JSON.stringify({ schema: EVENT_SCHEMA, assetId: asset.assetId, events }));
         }
+        if (h === 6) {
+          // A device resending an event it already sent: a message with nothing new in it.
+          await rt.publishAs(asset.assetId, eTopic, JSON.stringify({ schema: EVENT_SCHEMA, assetId: asset.assetId, ts, seq: 2, code: 'error4', severity: 'warning' }));
+        }
         const readings = { volt: 170 + h, rotate: 450 - h, pressure: 100 + h / 2, vibration: 40 + h / 3 };
         await rt.publishAs(asset.assetId, tTopic, JSON.stringify({ schema: TELEMETRY_SCHEMA, assetId: asset.assetId, ts, seq: h + 1, readings }));
       }
@@ -56,10 +60,11 @@ describe('local runtime: device events (end to end)', () => {
       ]);
       expect(twin!.features.e.n).toBe(3);
       expect(summary.byReason.invalid_event).toBe(1);
-      // The resent event is screened out next to the twin (its seq is marked seen once); the run summary
-      // does not count event-screening quarantines yet (samples' live in the twin's tally; events' are a
-      // known gap, see docs/reliability.md), so it is checked on the twin's screen state.
+      // The two resent events are screened out next to the twin and counted in the run summary; the
+      // message that held only a resend moves from accepted to quarantined. 8 telemetry + 3 event messages.
       expect(twin!.eventScreen?.highestSeq).toBe(3);
+      expect(summary.byReason.duplicate_seq).toBe(2);
+      expect(summary.messages).toEqual({ received: 11, accepted: 10, quarantined: 1 });
       expect(summary.refused.publishes).toBe(0);
     } finally {
       await rt.stop();

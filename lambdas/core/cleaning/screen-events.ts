@@ -8,6 +8,7 @@ import { eventsTopic } from '../contract/topics.ts';
 import type { CleanEvent } from '../types.ts';
 import type { Tally } from './counts.ts';
 import type { QuarantineRecord, ReasonCode } from './reasons.ts';
+import { comparePositions, streamPosition } from './screen.ts';
 
 /** Event seqs remembered below and including the highest: older ones are `late_sample`. */
 export const EVENT_SCREEN_WINDOW = 256;
@@ -20,10 +21,29 @@ export interface EventScreenState {
   readonly highestSeq: number;
   /** Seqs seen in [highestSeq − 255, highestSeq] as a ring bitmap: bit `seq mod 256` in eight 32-bit words. */
   readonly seen: readonly number[];
+  /**
+   * Highest raw stream position applied (as {@link ScreenState.through} for samples): an event from a
+   * position at or below it is a pipeline replay, skipped without being quarantined or counted again;
+   * a device's resend is a new record with a higher position and is screened (`duplicate_seq`).
+   */
+  readonly through?: string;
+  /** What screening quarantined for this asset so far, stored with the twin so it survives restarts. */
+  readonly tally?: EventScreenTally;
+}
+
+/** Cumulative event-screening outcomes of one asset. */
+export interface EventScreenTally {
+  /** Event messages none of whose clean events passed screening. */
+  readonly messages: number;
+  readonly events: number;
+  /** Quarantine records by reason. */
+  readonly byReason: Readonly<Record<string, number>>;
 }
 
 export interface EventScreenResult {
   readonly state: EventScreenState;
+  /** Events skipped as pipeline replays (see {@link EventScreenState.through}); not in `counts`. */
+  readonly replayed: number;
   /** Events that passed, in arrival order. */
   readonly accepted: CleanEvent[];
   readonly quarantine: QuarantineRecord[];
@@ -37,6 +57,13 @@ export function initialEventScreenState(): EventScreenState {
 function isUsable(state: EventScreenState): boolean {
   return (
     state.v === 1 &&
+    (state.tally === undefined ||
+      (typeof state.tally === 'object' &&
+        state.tally !== null &&
+        Number.isInteger(state.tally.messages) &&
+        Number.isInteger(state.tally.events) &&
+        typeof state.tally.byReason === 'object')) &&
+    (state.through === undefined || (typeof state.through === 'string' && streamPosition(state.through) === state.through)) &&
     Number.isInteger(state.highestSeq) &&
     state.highestSeq >= -1 &&
     Array.isArray(state.seen) &&
@@ -62,9 +89,32 @@ export function screenEvents(
   const base = state !== null && state !== undefined && isUsable(state) ? state : initialEventScreenState();
   let highest = base.highestSeq;
   const words = base.seen.slice();
+  const through0 = base.through;
+  let through = through0;
+  let replayed = 0;
+  /** (position, seq) pairs screened in this call: a record re-read within one batch is a replay too. */
+  const seenHere = new Set<string>();
+  /** Per message id: events screened, events passed. */
+  const perMessage = new Map<string, { n: number; passed: number }>();
   const accepted: CleanEvent[] = [];
   const quarantine: QuarantineRecord[] = [];
   for (const event of events) {
+    const position = streamPosition(event.messageId);
+    if (position !== undefined) {
+      const key = `${position}:${event.seq}`;
+      if ((through0 !== undefined && comparePositions(position, through0) <= 0) || seenHere.has(key)) {
+        replayed++;
+        continue;
+      }
+      seenHere.add(key);
+      if (through === undefined || comparePositions(position, through) > 0) through = position;
+    }
+    let tracked: { n: number; passed: number } | undefined;
+    if (event.messageId !== undefined) {
+      tracked = perMessage.get(event.messageId);
+      if (tracked === undefined) perMessage.set(event.messageId, (tracked = { n: 0, passed: 0 }));
+      tracked.n++;
+    }
     const seq = event.seq;
     let reason: ReasonCode | undefined;
     let detail = '';
@@ -83,6 +133,7 @@ export function screenEvents(
     if (reason === undefined) {
       setBit(words, seq, true);
       accepted.push(event);
+      if (tracked) tracked.passed++;
       continue;
     }
     const record: { -readonly [K in keyof QuarantineRecord]: QuarantineRecord[K] } = {
@@ -99,11 +150,22 @@ export function screenEvents(
     };
     quarantine.push(record);
   }
+  let messagesQuarantined = 0;
+  for (const m of perMessage.values()) if (m.passed === 0) messagesQuarantined++;
+  const byReason = Object.create(null) as Record<string, number>;
+  for (const [reason, n] of Object.entries(base.tally?.byReason ?? {})) byReason[reason] = n;
+  for (const q of quarantine) byReason[q.reason] = (Object.hasOwn(byReason, q.reason) ? byReason[q.reason]! : 0) + 1;
+  const tally: EventScreenTally = {
+    messages: (base.tally?.messages ?? 0) + messagesQuarantined,
+    events: (base.tally?.events ?? 0) + quarantine.length,
+    byReason: { ...byReason },
+  };
   return {
-    state: { v: 1, highestSeq: highest, seen: words },
+    state: { v: 1, highestSeq: highest, seen: words, ...(through !== undefined ? { through } : {}), tally },
+    replayed,
     accepted,
     quarantine,
-    counts: { received: events.length, clean: accepted.length, quarantined: quarantine.length },
+    counts: { received: events.length - replayed, clean: accepted.length, quarantined: quarantine.length },
   };
 }
 

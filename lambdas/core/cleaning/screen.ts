@@ -299,7 +299,7 @@ function addTally(before: ScreenTally | undefined, messages: number, counts: Sam
 const DIGITS = /^[0-9]{1,128}$/;
 
 /** The raw stream position a message id stands for (a Kinesis sequence number), without leading zeros. */
-function streamPosition(messageId: string | undefined): string | undefined {
+export function streamPosition(messageId: string | undefined): string | undefined {
   if (messageId === undefined || !DIGITS.test(messageId)) return undefined;
   const trimmed = messageId.replace(/^0+(?=.)/, '');
   return trimmed;

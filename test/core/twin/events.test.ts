@@ -76,10 +76,12 @@ describe('twin: device events', () => {
     expect(again.twin.events).toHaveLength(1);
   });
 
-  it('changes nothing when a batch of events is applied twice', () => {
-    // Arrange
+  it('changes nothing when the pipeline applies a batch of events twice', () => {
+    // Arrange: events as the stream delivers them, each from its raw record's position.
     const ctx = ctxFor(MACHINE, INDUSTRIAL_MACHINE);
-    const batch = [event(1, T0), event(2, T0 + 1000, 'error3')];
+    const at = (input: TwinInput, position: string): TwinInput =>
+      input.kind === 'event' ? { kind: 'event', event: { ...input.event, messageId: position } } : input;
+    const batch = [at(event(1, T0), '49001'), at(event(2, T0 + 1000, 'error3'), '49002')];
     const first = prepareBatch(undefined, batch, ctx);
     // Act
     const again = prepareBatch(first.twin, batch, ctx);
