@@ -229,7 +229,7 @@ function checkKind(entry: PredictorEntry, assetModel: AssetModel, label: string)
     throw new BundlePredictorError(`${label}: only a rul predictor has an interval, this is ${entry.kind}`);
   }
   if (entry.kind === 'component-failure') {
-    if (entry.component === undefined || !(entry.component in assetModel.components)) {
+    if (entry.component === undefined || !Object.hasOwn(assetModel.components, entry.component)) {
       throw new BundlePredictorError(
         `${label}: component-failure needs a component of ${assetModel.id} (${Object.keys(assetModel.components).join(', ')}), got ${entry.component ?? 'none'}`,
       );

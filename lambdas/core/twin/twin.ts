@@ -404,7 +404,7 @@ function applyMaintenance(twin: Twin, model: AssetModel, event: MaintenanceEvent
   const t = model.clock === 'cycle' ? (twin.lastT ?? 0) : event.ts;
   const applied: string[] = [];
   for (const name of names) {
-    const component = twin.components[name];
+    const component = Object.hasOwn(twin.components, name) ? twin.components[name] : undefined;
     if (!component) continue;
     if (component.lastMaintenance !== null && event.ts <= component.lastMaintenance.ts) continue;
     component.lastMaintenance = { ts: event.ts, t, kind: event.kind };
@@ -533,7 +533,7 @@ export function completeBatch(
     if (step.kind === 'maintenance') {
       const driver: RiskDriver = { signal: 'maintenance', risk: 0 };
       for (const name of step.components) {
-        const component = twin.components[name];
+        const component = Object.hasOwn(twin.components, name) ? twin.components[name] : undefined;
         if (!component) continue;
         if (step.event.kind === 'replacement') replacedAt[name] = step.t;
         const change = enterMaintenance(component.health, step.t, policies.health);
@@ -656,7 +656,8 @@ export function completeBatch(
     const scopeKey = tr.scope === 'asset' ? 'asset' : `component:${tr.component}`;
     if (!shouldEmit(twin.alertLedger, scopeKey, tr.to, tr.at, policies.alert)) return;
     const scores = assetScores ?? twin.scores;
-    const component = tr.scope === 'component' && tr.component !== undefined ? twin.components[tr.component] : undefined;
+    const component =
+      tr.scope === 'component' && tr.component !== undefined && Object.hasOwn(twin.components, tr.component) ? twin.components[tr.component] : undefined;
     const risk = component ? component.risk : (scores?.risk ?? 0);
     // A component alert quotes its component's own failure probability when a model gives one.
     const failureProbability =

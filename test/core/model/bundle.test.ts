@@ -88,6 +88,16 @@ describe('loadBundle', () => {
     expect(() => loadBundle(JSON.stringify(manifest), reader(dir))).toThrow(BundlePredictorError);
   });
 
+  it('refuses a component-failure predictor naming an inherited property as its component', () => {
+    const dir = freshDir();
+    for (const component of ['constructor', '__proto__', 'toString']) {
+      const manifest = manifestOf(dir);
+      Object.assign(manifest.models['centrifugal-pump'].predictors[0], { kind: 'component-failure', component });
+
+      expect(() => loadBundle(JSON.stringify(manifest), reader(dir))).toThrow(/component-failure needs a component/);
+    }
+  });
+
   it('refuses malformed manifests with BundleManifestError naming the field', () => {
     const dir = freshDir();
     const bad = manifestOf(dir);

@@ -35,3 +35,22 @@ describe('twin: screening', () => {
     expect(prepared.twin.latest?.seq).toBe(inputs.length);
   });
 });
+
+describe('twin: keys named by input', () => {
+  it('ignores maintenance naming an inherited property instead of treating it as a component', () => {
+    // Arrange: cleaning refuses unknown components; the twin must not rely on it for its own safety.
+    const ctx = { asset: MACHINE, model: INDUSTRIAL_MACHINE, baseline: DEFAULT_BASELINES[INDUSTRIAL_MACHINE.id]! };
+    const start = prepareBatch(undefined, [sample(1)], ctx).twin;
+    for (const component of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      const maintenance: TwinInput = {
+        kind: 'maintenance',
+        event: { ...MACHINE, ts: T0 + 2 * HOUR, kind: 'replacement', component, receivedAt: T0 + 2 * HOUR },
+      };
+      // Act
+      const prepared = prepareBatch(start, [maintenance, sample(2)], ctx);
+      // Assert
+      expect(prepared.rows).toHaveLength(1);
+      expect(Object.keys(prepared.twin.components).sort()).toEqual(Object.keys(INDUSTRIAL_MACHINE.components).sort());
+    }
+  });
+});
