@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { AthenaClient } from '@aws-sdk/client-athena';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeEndpointCommand, GetPolicyCommand, IoTClient } from '@aws-sdk/client-iot';
 import { SNSClient, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
@@ -17,6 +18,10 @@ import {
 } from '@aws-sdk/client-sqs';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { type Command, InvalidArgumentError } from 'commander';
+import { AthenaHistoryQuery } from '../lambdas/adapters/aws/history-athena.ts';
+import { historyNames } from '../lambdas/core/history/names.ts';
+import { assetTableCounts } from '../lambdas/core/history/queries.ts';
+import { HISTORY_TABLES } from '../lambdas/core/history/tables.ts';
 import { wireTopic } from '../lib/ingest/topics.ts';
 import { runFleet } from './client.ts';
 import { FleetSimulator } from './fleet.ts';
@@ -33,6 +38,26 @@ export interface SmokeClients {
   readonly sqs: SQSClient;
   readonly sns: SNSClient;
   readonly doc: DynamoDBDocumentClient;
+  readonly athena: AthenaClient;
+}
+
+/** The history part: the smoke asset's rows per table, and their removal, through the stage's Athena workgroup. */
+export function historyDeps(athena: AthenaClient, stage: string): Pick<SmokeDeps, 'countHistoryRows' | 'deleteHistoryRows'> {
+  const names = historyNames(stage);
+  const engine = new AthenaHistoryQuery(athena, { workgroup: names.workgroup, database: names.database });
+  return {
+    async countHistoryRows(assetId, sinceMs) {
+      const q = assetTableCounts(assetId, sinceMs);
+      const rows = await engine.query(q.sql, q.params);
+      const counts: Record<string, number> = {};
+      for (const r of rows) counts[String(r['table_name'])] = Number(r['n']);
+      return counts;
+    },
+    async deleteHistoryRows(assetId) {
+      // Iceberg tables take row-level DELETE in Athena (docs.aws.amazon.com/athena/latest/ug/delete-statement.html).
+      for (const table of HISTORY_TABLES) await engine.query(`DELETE FROM ${table} WHERE asset_id = ?`, [assetId]);
+    },
+  };
 }
 
 /** The SQS/SNS part: a queue subscribed (raw delivery) to the critical and warning topics of `stage`. */
@@ -91,6 +116,7 @@ function awsDeps(c: SmokeClients, stage: string, runId: string): SmokeDeps & { r
   let basicIngest = false;
   return {
     ...queueDeps(c, stage, runId),
+    ...historyDeps(c.athena, stage),
     async provisionDevice(asset) {
       const res = await fetch(AMAZON_ROOT_CA1_URL);
       if (!res.ok) throw new SmokeSetupError(`cannot download ${AMAZON_ROOT_CA1_URL} (HTTP ${res.status})`);
@@ -133,13 +159,13 @@ function awsDeps(c: SmokeClients, stage: string, runId: string): SmokeDeps & { r
 export function register(program: Command): void {
   program
     .command('smoke')
-    .description('after cdk deploy: publish a degrading test asset through IoT Core and check its twin and alert, then clean up')
+    .description('after cdk deploy: publish a degrading test asset through IoT Core and check its twin, alert and history rows, then clean up')
     .requiredOption('--stage <stage>', 'deployed stage', (v: string) => {
       if (!/^[a-z][a-z0-9-]{0,11}$/.test(v)) throw new InvalidArgumentError('a stage is 1–12 lower-case letters, digits or hyphens');
       return v;
     })
     .option('--region <region>', 'AWS region (default: the SDK default)')
-    .option('--wait <s>', 'seconds to wait for the twin and for the alert, each', (v: string) => {
+    .option('--wait <s>', 'seconds to wait for the twin, the alert and the history rows, each', (v: string) => {
       const n = Number(v);
       if (!(n > 0)) throw new InvalidArgumentError('expected seconds > 0');
       return n;
@@ -147,7 +173,7 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON report')
     .action(async (opts: { stage: string; region?: string; wait: number; json?: boolean }) => {
       const config = opts.region ? { region: opts.region } : {};
-      const clients: SmokeClients = { iot: new IoTClient(config), sqs: new SQSClient(config), sns: new SNSClient(config), doc: DynamoDBDocumentClient.from(new DynamoDBClient(config)) };
+      const clients: SmokeClients = { iot: new IoTClient(config), sqs: new SQSClient(config), sns: new SNSClient(config), doc: DynamoDBDocumentClient.from(new DynamoDBClient(config)), athena: new AthenaClient(config) };
       const runId = String(Date.now());
       const deps = awsDeps(clients, opts.stage, runId);
       try {

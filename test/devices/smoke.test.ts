@@ -1,8 +1,10 @@
+import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
 import { SNSClient, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, DeleteMessageBatchCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { queueDeps } from '../../devices/smoke-cli.ts';
+import { historyDeps, queueDeps } from '../../devices/smoke-cli.ts';
+import { HISTORY_TABLES } from '../../lambdas/core/history/tables.ts';
 import { formatSmoke, runSmoke, type SmokeDeps, smokeAsset } from '../../devices/smoke.ts';
 
 /** Fake AWS: a clock advanced by sleep, and a log of calls. */
@@ -23,6 +25,8 @@ function fakeDeps(over: Partial<SmokeDeps> = {}): SmokeDeps & { calls: string[] 
     publish: async (_a, ticks) => (calls.push(`publish ${ticks}`), ticks),
     readTwin: async () => (t >= 20_000 ? 'WARNING' : undefined),
     receiveAlerts: async () => (t >= 60_000 ? ['WARNING'] : []),
+    countHistoryRows: async (): Promise<Record<string, number>> => (t >= 90_000 ? { telemetry: 30, features: 30, predictions: 30, alerts: 0 } : { telemetry: 0 }),
+    deleteHistoryRows: async (id) => void calls.push(`delete history ${id}`),
     unsubscribeQueue: async () => void calls.push('unsubscribe'),
     deleteAssetData: async (id) => void calls.push(`delete ${id}`),
     revokeDevice: async (id) => void calls.push(`revoke ${id}`),
@@ -43,14 +47,17 @@ describe('runSmoke', () => {
       'publish through IoT Core',
       'twin in DynamoDB',
       'alert delivered to SQS',
+      'history rows in Athena',
       'clean up: queue and subscriptions',
       'clean up: device',
       'clean up: asset and twin rows',
+      'clean up: history rows',
     ]);
     expect(r.steps[0]!.ms).toBe(1500);
     expect(r.steps[3]).toMatchObject({ ok: true, detail: 'state WARNING' });
     expect(r.steps[4]).toMatchObject({ ok: true, detail: 'to WARNING' });
-    expect(deps.calls).toEqual(['provision smoke-1', 'subscribe', 'publish 30', 'unsubscribe', 'revoke smoke-1', 'delete smoke-1']);
+    expect(r.steps[5]).toMatchObject({ ok: true, detail: 'telemetry 30, features 30, predictions 30' });
+    expect(deps.calls).toEqual(['provision smoke-1', 'subscribe', 'publish 30', 'unsubscribe', 'revoke smoke-1', 'delete smoke-1', 'delete history smoke-1']);
     expect(formatSmoke(r)).toMatch(/^PASS {2}provision test device/);
   });
 
@@ -62,8 +69,18 @@ describe('runSmoke', () => {
     expect(r.passed).toBe(false);
     const alert = r.steps.find((s) => s.name === 'alert delivered to SQS')!;
     expect(alert).toMatchObject({ ok: false, detail: 'Error: no alert after 30 s' });
-    expect(deps.calls.slice(-3)).toEqual(['unsubscribe', 'revoke smoke-2', 'delete smoke-2']);
+    expect(deps.calls.slice(-4)).toEqual(['unsubscribe', 'revoke smoke-2', 'delete smoke-2', 'delete history smoke-2']);
     expect(formatSmoke(r)).toMatch(/smoke test FAILED \(smoke-2\)$/);
+  });
+
+  it('fails when no history rows arrive in time, and still removes what it published', async () => {
+    const deps = fakeDeps({ countHistoryRows: async () => ({ telemetry: 12, features: 0 }) });
+
+    const r = await runSmoke(deps, { assetId: 'smoke-6', waitMs: 100_000, pollMs: 10_000 });
+
+    expect(r.passed).toBe(false);
+    expect(r.steps.find((s) => s.name === 'history rows in Athena')).toMatchObject({ ok: false, detail: 'Error: no telemetry and feature rows after 100 s' });
+    expect(deps.calls.at(-1)).toBe('delete history smoke-6');
   });
 
   it('fails when IoT Core acknowledges fewer messages than were sent', async () => {
@@ -135,5 +152,33 @@ describe('smoke queue', () => {
     expect(sqsMock.commandCalls(DeleteMessageBatchCommand)[0]!.args[0].input.Entries).toHaveLength(3);
     expect(snsMock.commandCalls(UnsubscribeCommand)).toHaveLength(2);
     expect(sqsMock.commandCalls(DeleteQueueCommand)).toHaveLength(1);
+  });
+});
+
+describe('smoke history', () => {
+  const athena = mockClient(AthenaClient);
+  beforeEach(() => athena.reset());
+
+  it('counts the asset’s rows per table in the stage’s workgroup and deletes them from every table', async () => {
+    athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q' });
+    athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
+    const cell = (v: string) => ({ VarCharValue: v });
+    athena.on(GetQueryResultsCommand).resolves({
+      ResultSet: {
+        ResultSetMetadata: { ColumnInfo: [{ Name: 'table_name', Type: 'varchar' }, { Name: 'n', Type: 'bigint' }] },
+        Rows: [{ Data: [cell('table_name'), cell('n')] }, { Data: [cell('telemetry'), cell('30')] }, { Data: [cell('features'), cell('29')] }],
+      },
+    });
+    const h = historyDeps(new AthenaClient({ region: 'eu-west-1' }), 'dev');
+
+    const counts = await h.countHistoryRows('smoke-1', Date.UTC(2026, 0, 1));
+    await h.deleteHistoryRows('smoke-1');
+
+    expect(counts).toEqual({ telemetry: 30, features: 29 });
+    const starts = athena.commandCalls(StartQueryExecutionCommand).map((c) => c.args[0].input);
+    expect(starts[0]).toMatchObject({ WorkGroup: 'pdm-dev-history', QueryExecutionContext: { Database: 'pdm_dev_history' } });
+    expect(starts[0]!.ExecutionParameters).toContain("'smoke-1'");
+    expect(starts.slice(1).map((s) => s.QueryString)).toEqual(HISTORY_TABLES.map((t) => `DELETE FROM ${t} WHERE asset_id = ?`));
+    expect(starts.slice(1).every((s) => s.ExecutionParameters?.[0] === "'smoke-1'")).toBe(true);
   });
 });

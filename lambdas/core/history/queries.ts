@@ -56,6 +56,17 @@ export function tableCounts(): SqlQuery {
   };
 }
 
+/** One asset's rows per table since `sinceMs` (`pdm smoke` waits for them after a deploy). */
+export function assetTableCounts(assetId: string, sinceMs: number): SqlQuery {
+  checkMs('since', sinceMs);
+  return {
+    sql: HISTORY_TABLES.map(
+      (t: HistoryTable) => `SELECT '${t}' AS table_name, count(*) AS n FROM ${t} WHERE asset_id = ? AND ts >= CAST(? AS TIMESTAMP)`,
+    ).join('\nUNION ALL\n'),
+    params: HISTORY_TABLES.flatMap(() => [assetId, timestampText(sinceMs)]),
+  };
+}
+
 /**
  * One asset's newest `limit` samples since `sinceMs`, oldest first, with the prediction of each:
  * `ts`, `seq`, `readings` (JSON text), `anomaly`, `failure_probability`, `rul`.

@@ -6,6 +6,7 @@ import { ParquetHistoryStore } from '../../../lambdas/adapters/local/history-par
 import {
   alertsPerDay,
   assetHistory,
+  assetTableCounts,
   dailyRisk,
   failureEvents,
   HistoryQueryInputError,
@@ -69,6 +70,14 @@ describe('history queries on DuckDB', () => {
     const rows = await store.query(tableCounts().sql);
     const n = Object.fromEntries(rows.map((r) => [r.table_name, r.n]));
     expect(n).toMatchObject({ telemetry: 106, features: 96, predictions: 100, alerts: 2, maintenance: 2, events: 0, transitions: 0, quarantine: 1 });
+  });
+
+  it('counts one asset’s rows per table since a time', async () => {
+    const q = assetTableCounts('pump-1', T0 + 40 * HOUR);
+    const rows = await store.query(q.sql, q.params);
+    const n = Object.fromEntries(rows.map((r) => [r.table_name, Number(r.n)]));
+    // Hours 40–47 of pump-1 (the re-delivered rows are hours 0–4), its maintenance at 40 and 41, no other asset.
+    expect(n).toMatchObject({ telemetry: 8, features: 8, predictions: 8, maintenance: 2, alerts: 0, events: 0 });
   });
 
   it('returns one asset history oldest first, each sample once, with readings as JSON and its prediction', async () => {
