@@ -85,7 +85,7 @@ export function buildPdmApp(app: App, config: StageConfig, options: BuildOptions
     dataRemovalPolicy: config.dataRemovalPolicy,
     accessLogsBucket: stateful.accessLogsBucket,
     twinsTable: stateful.twinsTable,
-    twinsKey: stateful.key,
+    key: stateful.key,
   });
   for (const fn of [processing.clean, processing.features]) {
     fn.setEnv(ENV.historyStreams, history.streamsEnv);

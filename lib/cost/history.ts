@@ -1,7 +1,8 @@
 /**
  * Monthly cost of the history store (docs/history.md): Firehose ingest into Iceberg, S3 storage of the
- * Parquet tables, Athena scans, the Glue catalog and the history KMS key. Kept apart from model.ts so
- * the pipeline model stays readable; model.ts adds this line to its total.
+ * Parquet tables, Athena scans and the Glue catalog. Its buckets and streams are encrypted with the stage's
+ * data key, priced once under `kms` in model.ts. Kept apart from model.ts so the pipeline model stays
+ * readable; model.ts adds this line to its total.
  *
  * Prices (us-east-1, read 2026-12-02):
  * - Firehose to Apache Iceberg tables: per GB ingested, no 5 KB record rounding; $0.075/GB for Direct
@@ -9,7 +10,6 @@
  * - S3 Standard storage $0.023/GB-month; PUT $0.005 per 1,000 (https://aws.amazon.com/s3/pricing/).
  * - Athena $5 per TB scanned, 10 MB minimum per query (https://aws.amazon.com/athena/pricing/).
  * - Glue Data Catalog: first million objects and requests a month free (https://aws.amazon.com/glue/pricing/).
- * - KMS $1 per key-month (https://aws.amazon.com/kms/pricing/).
  */
 export const HISTORY_PRICES = {
   firehoseIcebergPerGb: 0.075,
@@ -17,7 +17,6 @@ export const HISTORY_PRICES = {
   s3PutPer1000: 0.005,
   athenaPerTbScanned: 5,
   athenaMinBytesPerQuery: 10 * 1024 ** 2,
-  kmsKeyMonth: 1,
 } as const;
 
 export interface HistoryCostInputs {
@@ -45,7 +44,7 @@ export interface HistoryCost {
     readonly queries: number;
     readonly scannedTb: number;
   };
-  readonly parts: { readonly firehose: number; readonly s3: number; readonly athena: number; readonly kms: number };
+  readonly parts: { readonly firehose: number; readonly s3: number; readonly athena: number };
 }
 
 const GB = 1024 ** 3;
@@ -68,10 +67,9 @@ export function historyCost(inputs: HistoryCostInputs, prices = HISTORY_PRICES):
   const firehose = ingestGb * prices.firehoseIcebergPerGb;
   const s3 = storedGb * prices.s3StorageGbMonth + (files / 1000) * prices.s3PutPer1000;
   const athena = scannedTb * prices.athenaPerTbScanned;
-  const kms = prices.kmsKeyMonth;
   return {
-    usd: firehose + s3 + athena + kms,
+    usd: firehose + s3 + athena,
     usage: { ingestGb, storedGb, queries, scannedTb },
-    parts: { firehose, s3, athena, kms },
+    parts: { firehose, s3, athena },
   };
 }

@@ -30,13 +30,18 @@ import { allowWildcards } from '../nag.ts';
 
 export interface HistoryStackProps extends StackProps {
   readonly stage: string;
-  /** `retain` keeps the tables' bucket, key and catalog on stack deletion. */
+  /** `retain` keeps the tables' bucket and catalog on stack deletion. */
   readonly dataRemovalPolicy: 'retain' | 'destroy';
   /** Bucket for the buckets' server access logs (the stateful stack's). */
   readonly accessLogsBucket: s3.IBucket;
-  /** The twin table the dashboard reads, and the key it is encrypted with. */
+  /** The twin table the dashboard reads. */
   readonly twinsTable: dynamodb.ITable;
-  readonly twinsKey: kms.IKey;
+  /**
+   * The stage's data key (the stateful stack's): it encrypts the twins and, here, the history buckets,
+   * Firehose streams and Athena results. One customer-managed key per stage instead of two keeps the
+   * stack at rest inside its $25 a month budget (a key costs $1 a month: docs/cost.md).
+   */
+  readonly key: kms.IKey;
   /** Athena cancels any query scanning more than this. Minimum 10 MB (Athena's). @default 1 GiB */
   readonly bytesScannedCutoffPerQuery?: number;
   /** Firehose buffering interval, seconds (0–900): larger means fewer, bigger files. @default 300 */
@@ -81,7 +86,7 @@ function partitionSpec(table: HistoryTable): glue.CfnTable.IcebergPartitionSpecP
 }
 
 export class HistoryStack extends Stack {
-  public readonly key: kms.Key;
+  public readonly key: kms.IKey;
   public readonly warehouse: s3.Bucket;
   public readonly results: s3.Bucket;
   public readonly database: glue.CfnDatabase;
@@ -108,12 +113,7 @@ export class HistoryStack extends Stack {
     }
     const dataPolicy = props.dataRemovalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
-    this.key = new kms.Key(this, 'HistoryKey', {
-      alias: `alias/pdm-${props.stage}-history`,
-      description: `Encrypts the pdm-${props.stage} history tables, Firehose streams and Athena results`,
-      enableKeyRotation: true,
-      removalPolicy: dataPolicy,
-    });
+    this.key = props.key;
 
     const bucketProps = (name: string): s3.BucketProps => ({
       encryption: s3.BucketEncryption.KMS,
@@ -293,13 +293,12 @@ export class HistoryStack extends Stack {
           actions: ['s3:GetObject', 's3:PutObject', 's3:ListBucket', 's3:GetBucketLocation', 's3:AbortMultipartUpload'],
           resources: [this.results.bucketArn, this.results.arnForObjects('results/*')],
         }),
-        new iam.PolicyStatement({ sid: 'HistoryKey', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [this.key.keyArn] }),
+        new iam.PolicyStatement({ sid: 'DataKey', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [this.key.keyArn] }),
         new iam.PolicyStatement({
           sid: 'Twins',
           actions: ['dynamodb:Scan', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:DescribeTable'],
           resources: [props.twinsTable.tableArn],
         }),
-        new iam.PolicyStatement({ sid: 'TwinsKey', actions: ['kms:Decrypt'], resources: [props.twinsKey.keyArn] }),
       ],
     });
     this.readerRole = new iam.Role(this, 'ReaderRole', {

@@ -106,16 +106,16 @@ describe('estimateCost', () => {
     expect(broker.paidFloorUsdPerMonth).toBe(broker.floorUsdPerMonth);
   });
 
-  it('prices the default stack within 2× the floor at 1,000 and 10,000 assets, and the pipeline under $25 at rest', () => {
+  it('prices the default stack within 2× the floor at 1,000 and 10,000 assets, and under $25 at rest', () => {
     for (const assets of [1000, 10_000]) {
       const r = estimateCost({ assets, intervalSeconds: 60 });
       expect(r.totalUsdPerMonth / r.floorUsdPerMonth).toBeLessThanOrEqual(2);
     }
     const rest = estimateCost({ assets: 0, intervalSeconds: 60 });
-    // The $25 target of issue 12 was set before the history store; its KMS key ($1) is the only history
-    // cost at rest and is reported apart (docs/cost.md): the pipeline holds $25, the whole stack $26.
-    expect(rest.byService.history.usd).toBeCloseTo(1, 6);
-    expect(rest.totalUsdPerMonth - rest.byService.history.usd).toBeLessThanOrEqual(25);
+    // The whole stack, history included: the history shares the stage's data key, so at rest it costs nothing.
+    expect(rest.byService.history.usd).toBe(0);
+    expect(rest.byService.kms.usage).toEqual({ keys: 1 });
+    expect(rest.totalUsdPerMonth).toBeLessThanOrEqual(25);
     expect(rest.byService.iotCore.usd + rest.byService.dynamodb.usd + rest.byService.lambda.usd).toBe(0);
   });
 

@@ -17,7 +17,7 @@ function standalone(overrides: Partial<HistoryStackProps> = {}): HistoryStack {
     dataRemovalPolicy: 'retain',
     accessLogsBucket: new s3.Bucket(deps, 'Logs'),
     twinsTable: new dynamodb.Table(deps, 'Twins', { partitionKey: { name: 'assetId', type: dynamodb.AttributeType.STRING } }),
-    twinsKey: new kms.Key(deps, 'Key'),
+    key: new kms.Key(deps, 'Key'),
     ...overrides,
   });
 }
@@ -29,6 +29,18 @@ describe('HistoryStack', () => {
   beforeAll(() => {
     built = buildTestApp({ scoring: { mode: 'in-lambda' } });
     template = Template.fromStack(built.stacks.history);
+  });
+
+  it('encrypts its buckets and streams with the stage’s data key instead of a key of its own', () => {
+    template.resourceCountIs('AWS::KMS::Key', 0);
+    const stateful = Template.fromStack(built.stacks.stateful);
+    const [keyId] = Object.keys(stateful.findResources('AWS::KMS::Key'));
+    const buckets = Object.values(template.findResources('AWS::S3::Bucket'));
+    expect(buckets.length).toBeGreaterThan(0);
+    for (const b of buckets) expect(JSON.stringify(b)).toContain(keyId);
+    template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
+      DeliveryStreamEncryptionConfigurationInput: { KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: Match.anyValue() },
+    });
   });
 
   it('creates one Iceberg v2 table per history table in one Glue database, schema version as a property', () => {
