@@ -24,5 +24,8 @@ export interface ModelDriftDetectedDetail {
   readonly features: readonly { readonly feature: string; readonly psi: number | null }[];
 }
 
+/** Key schema of the drift counter table (CDK and the DynamoDB adapter). */
+export const DRIFT_TABLE_KEYS = { partitionKey: 'pk', sortKey: 'hour', ttl: 'expiresAt' } as const;
+
 /** Hour bucket of an epoch-ms time: the unit of the rolling window's counters. */
 export const hourOf = (ms: number): number => Math.floor(ms / 3_600_000);
