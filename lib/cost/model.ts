@@ -85,9 +85,10 @@ export const WORKLOAD = {
   /** Bytes of a TwinHealthChanged event. */
   alertEventBytes: 1_500,
   /**
-   * Drift counters (docs/drift.md): an hour bucket holds 10 features × ≤ 11 bins of counts, ~1.3 KB
-   * (measured on dynalite's item size: 2 WRU per ADD, UpdateItem bills the larger of the item before
-   * and after); a 24 h window read is one Query of 24 buckets, eventually consistent.
+   * Drift counters (docs/drift.md): an hour bucket holds up to 10 features × 11 bins of counts named
+   * `c<k>_<b>`, about 1–1.3 KB by DynamoDB's item-size rule (attribute name bytes + ~1 byte per two
+   * digits of a number) [estimate, not measured on AWS]: 2 WRU per ADD (UpdateItem bills the larger of
+   * the item before and after); a 24 h window read is one Query of 24 buckets, eventually consistent.
    */
   driftBucketWru: 2,
   driftWindowRru: Math.ceil((24 * 1.3) / 4) * 0.5,
