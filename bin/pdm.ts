@@ -12,6 +12,7 @@ import { register as registerSmoke } from '../devices/smoke-cli.ts';
 import { register as registerCost } from '../lib/cost/cli.ts';
 import { register as registerLocal } from '../local/cli.ts';
 import { register as registerHistory } from '../local/history/cli.ts';
+import { register as registerDrift } from '../local/history/drift.ts';
 import { register as registerDashboard } from '../local/dashboard/cli.ts';
 import { register as registerLoad } from '../local/load/cli.ts';
 import { register as registerReplay } from '../local/replay/cli.ts';
@@ -106,6 +107,7 @@ registerCost(program);
 registerReplay(program);
 registerLoad(program);
 registerHistory(program);
+registerDrift(program);
 registerDashboard(program);
 
 try {

@@ -4,6 +4,7 @@
  * nothing under `lib/` reads `process.env`, so a synth is a pure function of this config.
  */
 import { z } from 'zod';
+import { DEFAULT_MIN_COUNT, DEFAULT_WINDOW_HOURS } from '../lambdas/core/drift/psi.ts';
 
 /** The cdk.json context key that holds the stage configuration. */
 export const CONFIG_CONTEXT_KEY = 'pdm';
@@ -172,6 +173,20 @@ const ProvisioningSchema = z
   .strict()
   .default({ fleetByClaim: false });
 
+const DriftSchema = z
+  .object({
+    /** Count feature vectors and publish `FeatureDriftPsi` per asset model (docs/drift.md). @default true */
+    enabled: z.boolean().default(true),
+    /** Rolling window the PSI is computed over, in hours of event time. @default 24 */
+    windowHours: positiveInt(744).default(DEFAULT_WINDOW_HOURS),
+    /** Rows a window needs before it has a PSI (below: no data point, not 0). @default 500 */
+    minCount: positiveInt(10_000_000).default(DEFAULT_MIN_COUNT),
+    /** Least seconds between two window reads per container and asset model (bounds the read cost). @default 60 */
+    evaluateSeconds: z.number().int().min(0).max(3_600).default(60),
+  })
+  .strict()
+  .default({ enabled: true, windowHours: DEFAULT_WINDOW_HOURS, minCount: DEFAULT_MIN_COUNT, evaluateSeconds: 60 });
+
 const email = z.email('not an email address');
 const sms = z.string().regex(/^\+[1-9]\d{6,14}$/, 'not an E.164 phone number (e.g. +14155550100)');
 const httpsUrl = z.url({ protocol: /^https$/, error: 'not an https:// URL' });
@@ -227,6 +242,8 @@ export const StageConfigSchema = z
     features: consumerSchema(CONSUMER_DEFAULTS.features),
     timestream: TimestreamSchema,
     scoring: ScoringSchema,
+    /** Feature drift (PSI) of the served vectors against each model's training reference. */
+    drift: DriftSchema,
     ingest: IngestSchema,
     provisioning: ProvisioningSchema,
     alerts: AlertsSchema,
@@ -250,6 +267,8 @@ export type StageConfig = z.infer<typeof StageConfigSchema>;
 export type ConsumerConfig = z.infer<ReturnType<typeof consumerSchema>>;
 /** Subscriptions of one topic. */
 export type SubscriptionsConfig = z.infer<typeof SubscriptionsSchema>;
+/** Drift settings. */
+export type DriftConfig = z.infer<typeof DriftSchema>;
 /** Scoring settings. */
 export type ScoringConfig = z.infer<typeof ScoringSchema>;
 

@@ -69,6 +69,7 @@ export function buildPdmApp(app: App, config: StageConfig, options: BuildOptions
     cleanStream: stateful.cleanStream,
     assetsTable: stateful.assetsTable,
     twinsTable: stateful.twinsTable,
+    driftTable: stateful.driftTable,
     quarantineBucket: stateful.quarantineBucket,
     bus: stateful.bus,
     cleanDlq: stateful.cleanDlq,

@@ -6,6 +6,7 @@
  * Every write port reports what did not get written instead of dropping it: the handler decides
  * whether that fails the source record (infrastructure) or is logged and quarantined (bad data).
  */
+import type { DriftCounts } from '../core/drift/psi.ts';
 import type { TwinHealthChangedDetail } from '../core/alerts/policy.ts';
 import type { AssetInfo, AssetModel } from '../core/catalog/types.ts';
 import type { QuarantineRecord, ReasonCode } from '../core/cleaning/reasons.ts';
@@ -234,4 +235,15 @@ export interface StreamFailure<T> {
 export interface CleanStreamWriter {
   /** Puts every entry; entries still failing after bounded retries are reported, never thrown away. */
   put<T>(entries: readonly StreamEntry<T>[]): Promise<{ readonly failed: readonly StreamFailure<T>[] }>;
+}
+
+/**
+ * Hourly bin counters of the drift window (docs/drift.md), shared by every container: `add` must be
+ * atomic against concurrent writers of the same bucket (DynamoDB `ADD`), `read` sums buckets.
+ */
+export interface DriftCounterStore {
+  /** Adds `counts` to the bucket `(key, hour)`; `expiresAt` (epoch s) lets the store drop the bucket later. */
+  add(key: string, hour: number, counts: DriftCounts, expiresAt: number): Promise<void>;
+  /** Sums the buckets `fromHour..toHour` (inclusive) of `key` into counts shaped like `empty`. */
+  read(key: string, fromHour: number, toHour: number, empty: DriftCounts): Promise<DriftCounts>;
 }

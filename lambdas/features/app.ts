@@ -53,6 +53,8 @@ import {
 import { assetOf, decodeCleanRecord, InvalidCleanRecordError } from '../adapters/records.ts';
 import { errorMessage } from '../adapters/retry.ts';
 import type { HistoryTelemetryStore } from '../adapters/history.ts';
+import type { DriftMonitor, DriftWindowReport } from '../adapters/drift.ts';
+import { DRIFT_METRIC } from '../core/drift/index.ts';
 
 export interface FeatureDeps {
   readonly registry: AssetRegistry;
@@ -77,6 +79,11 @@ export interface FeatureDeps {
   readonly baselineFor?: (model: AssetModel) => AnomalyBaseline;
   /** @default defaultPolicies */
   readonly policiesFor?: (model: AssetModel) => Policies;
+  /**
+   * Drift window (docs/drift.md): the rows of written twins are counted, and each report that comes
+   * back with a PSI is published as `FeatureDriftPsi` (dimension `AssetModel`). @default none (no drift)
+   */
+  readonly drift?: Pick<DriftMonitor, 'record'>;
 }
 
 export interface FeatureSummary {
@@ -90,6 +97,8 @@ export interface FeatureSummary {
   readonly quarantined: number;
   readonly timestreamRejected: number;
   readonly failedAssets: readonly string[];
+  /** Drift reports computed in this invocation (at most one per asset model). */
+  readonly drift?: readonly DriftWindowReport[];
 }
 
 export type FeatureHandler = ((event: KinesisStreamEvent, context: Context) => Promise<KinesisStreamBatchResponse>) & {
@@ -241,6 +250,7 @@ export function createHandler(deps: FeatureDeps): FeatureHandler {
     });
     // Phase D
     await deliverOutboxes(live(), stats);
+    const driftReports = await trackDrift(live());
 
     const failedSeqs = new Set<string>();
     const failedAssets: string[] = [];
@@ -270,11 +280,46 @@ export function createHandler(deps: FeatureDeps): FeatureHandler {
     add('TimestreamRejected', stats.timestreamRejected);
     add('InvalidCleanRecords', invalid.length);
     metrics.publishStoredMetrics();
-    const summary: FeatureSummary = { assets: all.length, ...stats, failedAssets };
+    const summary: FeatureSummary = { assets: all.length, ...stats, failedAssets, ...(driftReports.length > 0 ? { drift: driftReports } : {}) };
     logger.info('features batch', { ...summary });
     handler.lastSummary = summary;
     return partialResponse(event, failedSeqs);
   };
+
+  /**
+   * Counts the scored rows of the written twins into the drift window and publishes what is due. Only
+   * written twins count: a twin that failed is retried with the same rows, which would count them twice;
+   * a written one screens them out as replays. Drift is a side channel: its failure fails no record.
+   */
+  async function trackDrift(ws: readonly Work[]): Promise<DriftWindowReport[]> {
+    if (!deps.drift) return [];
+    const groups = ws
+      .filter((w) => w.written !== null && w.written !== undefined && w.ctx?.vectors !== false && (w.prepared?.rows.length ?? 0) > 0)
+      .map((w) => ({ model: w.model!, rows: w.prepared!.rows }));
+    if (groups.length === 0) return [];
+    let reports: DriftWindowReport[];
+    try {
+      reports = await deps.drift.record(groups);
+    } catch (err) {
+      logger.warn('drift counters not updated', { error: errorMessage(err) });
+      metrics.addMetric('DriftCountFailed', MetricUnit.Count, 1);
+      return [];
+    }
+    for (const r of reports) {
+      const table = r.features.map((f) => ({ feature: f.feature, psi: f.psi === null ? null : Number(f.psi.toFixed(4)) }));
+      if (r.psi === null) {
+        logger.debug('feature drift: too few rows in the window', { assetModel: r.assetModel, rows: r.rows, window: r.window });
+        continue;
+      }
+      // Only the AssetModel dimension: the alarm names exactly that (DRIFT_METRIC).
+      const single = metrics.singleMetric();
+      single.clearDefaultDimensions();
+      single.addDimension(DRIFT_METRIC.dimension, r.assetModel);
+      single.addMetric(DRIFT_METRIC.name, MetricUnit.NoUnit, r.psi);
+      logger.info('feature drift', { assetModel: r.assetModel, psi: r.psi, feature: r.feature, rows: r.rows, window: r.window, features: table });
+    }
+    return reports;
+  }
 
   function fail(w: Work, err: unknown): void {
     w.failed = errorMessage(err);

@@ -20,6 +20,8 @@ import { bundleModelVersions, HistoryTelemetryStore, IndexedQuarantineSink, TeeT
 import { ENV, parseFeatureFunctionEnv } from '../core/config/env.ts';
 import { bundlePolicies } from '../core/pipeline.ts';
 import { createHandler } from './app.ts';
+import { DynamoDriftCounterStore } from '../adapters/aws/drift-dynamodb.ts';
+import { DriftMonitor } from '../adapters/drift.ts';
 
 export { createHandler } from './app.ts';
 export type { FeatureDeps, FeatureHandler, FeatureSummary } from './app.ts';
@@ -68,6 +70,17 @@ const quarantine: QuarantineSink = historySink
   ? new IndexedQuarantineSink(s3Quarantine, historySink, (key) => `s3://${env[ENV.quarantineBucket]}/${key}`)
   : s3Quarantine;
 
+// Drift counters are shared by every container (atomic ADD per hour bucket); each reads the window at
+// most once per PDM_DRIFT_EVALUATE_SECONDS per asset model.
+const driftTable = env[ENV.driftTable];
+const drift = driftTable
+  ? new DriftMonitor(new DynamoDriftCounterStore(clients.doc, driftTable), bundle, {
+      windowHours: env[ENV.driftWindowHours],
+      minCount: env[ENV.driftMinCount],
+      evaluateEveryMs: env[ENV.driftEvaluateSeconds] * 1000,
+    })
+  : undefined;
+
 export const handler = createHandler({
   registry: new CachedAssetRegistry(new DynamoAssetRegistry(clients.doc, env[ENV.assetTable])),
   twins: new DynamoTwinStore(clients.doc, env[ENV.twinTable]),
@@ -80,4 +93,5 @@ export const handler = createHandler({
   metrics,
   // Each classifier decides at the thresholds its manifest entry ships (calibrated on validation data).
   policiesFor: bundlePolicies(bundle),
+  ...(drift ? { drift } : {}),
 });

@@ -198,6 +198,25 @@ export class PdmFunction extends Construct {
   }
 
   /**
+   * Names the drift counter table in `name` and grants what the drift window needs: `UpdateItem` (the
+   * atomic ADD per hour bucket) and `Query` (the window's buckets), and the key's Decrypt and
+   * GenerateDataKey; no get, put, delete or scan. Sets the window settings with it.
+   */
+  public bindDriftCounters(
+    name: EnvName,
+    table: dynamodb.ITable,
+    settings: { readonly windowHours: number; readonly minCount: number; readonly evaluateSeconds: number },
+  ): this {
+    this.setEnv(name, table.tableName);
+    this.setEnv(ENV.driftWindowHours, String(settings.windowHours));
+    this.setEnv(ENV.driftMinCount, String(settings.minCount));
+    this.setEnv(ENV.driftEvaluateSeconds, String(settings.evaluateSeconds));
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['dynamodb:UpdateItem', 'dynamodb:Query'], resources: [table.tableArn] }));
+    this.grantKey(table.encryptionKey, ['kms:Decrypt', 'kms:GenerateDataKey']);
+    return this;
+  }
+
+  /**
    * Names the bucket in `name` and grants `s3:PutObject` on its objects, and `kms:GenerateDataKey` on
    * its key (SSE-KMS single-part puts; the handlers' objects are small).
    */

@@ -84,6 +84,18 @@ export const WORKLOAD = {
   onDemandMinShards: 4,
   /** Bytes of a TwinHealthChanged event. */
   alertEventBytes: 1_500,
+  /**
+   * Drift counters (docs/drift.md): an hour bucket holds up to 10 features × 11 bins of counts named
+   * `c<k>_<b>`, about 1–1.3 KB by DynamoDB's item-size rule (attribute name bytes + ~1 byte per two
+   * digits of a number) [estimate, not measured on AWS]: 2 WRU per ADD (UpdateItem bills the larger of
+   * the item before and after); a 24 h window read is one Query of 24 buckets, eventually consistent.
+   */
+  driftBucketWru: 2,
+  driftWindowRru: Math.ceil((24 * 1.3) / 4) * 0.5,
+  /** The window is read at most once a minute per container and asset model (PDM_DRIFT_EVALUATE_SECONDS). */
+  driftEvaluateSeconds: 60,
+  /** FeatureDriftPsi: one custom metric per asset model (dimension AssetModel). */
+  driftMetricsPerModel: 1,
 } as const;
 
 export type AssetModelId = keyof typeof WORKLOAD.models;
@@ -344,8 +356,14 @@ export function estimateCost(raw: CostInputs, book: PriceBook = loadPrices()): C
   const twinWruTotal = twinWrites * twinWru;
   const twinRruTotal = twinWrites * twinRru;
   const storageGb = (N * (twinBytes + 300)) / GB;
-  const dynamodb = line((twinWruTotal / 1e6) * p('dynamodb.writeRequestPerMillion') + ((twinRruTotal + registryReads) / 1e6) * p('dynamodb.readRequestPerMillion')
-    + Math.max(0, storageGb - 25) * p('dynamodb.storageGbMonth'), { twinWrites, writeUnits: twinWruTotal, readUnits: twinRruTotal + registryReads, storageGb });
+  // Drift counters: one ADD per asset model present in a features batch; one window read per container
+  // (≈ clean shard) and asset model per evaluation interval. Nothing at rest: no batches, no reads.
+  const modelsInMix = Object.values(mix).filter((s) => s > 0).length;
+  const modelsPerFeatures = Math.min(modelsInMix, assetsPerFeatures);
+  const driftWru = idle ? 0 : featuresInvocations * modelsPerFeatures * WORKLOAD.driftBucketWru;
+  const driftRru = idle ? 0 : activeCleanShards * modelsInMix * (SECONDS_PER_MONTH / WORKLOAD.driftEvaluateSeconds) * WORKLOAD.driftWindowRru;
+  const dynamodb = line(((twinWruTotal + driftWru) / 1e6) * p('dynamodb.writeRequestPerMillion') + ((twinRruTotal + registryReads + driftRru) / 1e6) * p('dynamodb.readRequestPerMillion')
+    + Math.max(0, storageGb - 25) * p('dynamodb.storageGbMonth'), { twinWrites, writeUnits: twinWruTotal, readUnits: twinRruTotal + registryReads, driftWriteUnits: driftWru, driftReadUnits: driftRru, storageGb });
 
   // Timestream
   let timestreamUsd = 0, tsWrites = 0;
@@ -395,7 +413,7 @@ export function estimateCost(raw: CostInputs, book: PriceBook = loadPrices()): C
   // CloudWatch: custom metrics, alarms, dashboard, Lambda logs.
   const logGb = ((cleanInvocations + featuresInvocations) * WORKLOAD.logBytesPerInvocation) / GB;
   // Custom metrics are billed only while the handlers publish them, i.e. not at rest.
-  const customMetrics = idle ? 0 : WORKLOAD.customMetrics;
+  const customMetrics = idle ? 0 : WORKLOAD.customMetrics + WORKLOAD.driftMetricsPerModel * Object.values(mix).filter((s) => s > 0).length;
   const alarms = WORKLOAD.alarms + (inputs.scoring === 'endpoint' ? 2 + endpointsTotal : 0);
   const cloudwatch = line(customMetrics * p('cloudwatch.metricMonth') + Math.max(0, alarms - 10) * p('cloudwatch.alarmMetricMonth')
     + logGb * p('cloudwatch.logsIngestPerGb') + logGb * p('cloudwatch.logsStorageGbMonth'), { customMetrics, alarms, logGb });

@@ -31,6 +31,8 @@ export interface ProcessingStackProps extends StackProps {
   readonly cleanStream: kinesis.IStream;
   readonly assetsTable: dynamodb.ITable;
   readonly twinsTable: dynamodb.ITable;
+  /** Drift counters (docs/drift.md); bound when `config.drift.enabled`. @default - no drift metric */
+  readonly driftTable?: dynamodb.ITable;
   readonly quarantineBucket: s3.IBucket;
   readonly bus: events.IEventBus;
   readonly cleanDlq: sqs.IQueue;
@@ -117,6 +119,7 @@ export class ProcessingStack extends Stack {
       .bindTableReadWriter(ENV.twinTable, props.twinsTable)
       .bindEventBus(ENV.eventBus, props.bus)
       .setEnv(ENV.modelDir, MODEL_DIR);
+    if (props.driftTable && config.drift.enabled) this.features.bindDriftCounters(ENV.driftTable, props.driftTable, config.drift);
     if (props.endpoints && usesEndpoints) this.features.bindEndpoints(props.endpoints, config.scoring.endpointTimeoutMs);
     else this.features.bindInLambdaScoring();
 

@@ -15,6 +15,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as timestream from 'aws-cdk-lib/aws-timestream';
 import type { Construct } from 'constructs';
 import { ALERT_SOURCE } from '../../lambdas/core/alerts/policy.ts';
+import { DRIFT_TABLE_KEYS } from '../../lambdas/core/drift/index.ts';
 import type { StageConfig } from '../config.ts';
 
 /** The Timestream database and its three tables (present only when Timestream is enabled). */
@@ -39,6 +40,8 @@ export class StatefulStack extends Stack {
   /** Registered assets: `{ assetId, siteId, modelId, attributes? }`. */
   public readonly assetsTable: dynamodb.Table;
   public readonly twinsTable: dynamodb.Table;
+  /** Hourly drift bin counters (docs/drift.md): pk `pk` = asset model + reference id, sk `hour`. */
+  public readonly driftTable: dynamodb.Table;
   public readonly quarantineBucket: s3.Bucket;
   public readonly ruleErrorsBucket: s3.Bucket;
   public readonly accessLogsBucket: s3.Bucket;
@@ -107,6 +110,14 @@ export class StatefulStack extends Stack {
     });
     this.assetsTable = new dynamodb.Table(this, 'AssetsTable', tableProps('assets'));
     this.twinsTable = new dynamodb.Table(this, 'TwinsTable', tableProps('twins'));
+    // Its own table: the twins' key is `assetId` alone, and a counter per (model, hour) is no twin.
+    // TTL drops buckets a day after the longest window could read them (docs.aws.amazon.com/amazondynamodb/latest/developerguide/TTL.html: deletion is free and typically within days).
+    this.driftTable = new dynamodb.Table(this, 'DriftTable', {
+      ...tableProps('drift'),
+      partitionKey: { name: DRIFT_TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: DRIFT_TABLE_KEYS.sortKey, type: dynamodb.AttributeType.NUMBER },
+      timeToLiveAttribute: DRIFT_TABLE_KEYS.ttl,
+    });
 
     this.accessLogsBucket = new s3.Bucket(this, 'AccessLogsBucket', {
       // S3 server access logging delivers only to SSE-S3 buckets, not SSE-KMS.

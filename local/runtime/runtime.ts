@@ -68,6 +68,10 @@ import {
   writeState,
 } from './state.ts';
 import { REASONS, type ReasonCode } from '../../lambdas/core/cleaning/reasons.ts';
+import { DynamoDriftCounterStore } from '../../lambdas/adapters/aws/drift-dynamodb.ts';
+import { DriftMonitor } from '../../lambdas/adapters/drift.ts';
+import { DRIFT_TABLE_KEYS, type ModelDriftDetectedDetail } from '../../lambdas/core/drift/index.ts';
+import { DRIFT_ALARMS_FILE, LocalDriftAlarm } from './drift-alarm.ts';
 
 const require = createRequire(import.meta.url);
 type StandInFactory = (opts: Record<string, unknown>) => Server;
@@ -78,6 +82,7 @@ export const NAMES = {
   assetTable: 'pdm-local-assets',
   twinTable: 'pdm-local-twins',
   eventBus: 'pdm-local-bus',
+  driftTable: 'pdm-local-drift',
 } as const;
 
 /** Simulated time between two samples of a time-clock asset (the simulator's default). */
@@ -131,6 +136,8 @@ export interface LocalRuntimeOptions {
   readonly eventBridgeEndpoint?: string;
   /** Local SNS outputs: a JSONL file of deliveries, a webhook, and console lines. @default none */
   readonly alerts?: { readonly jsonlPath?: string; readonly webhookUrl?: string; readonly print?: (line: string) => void };
+  /** Drift window and the emulated alarm (docs/drift.md). @default 24 h, 500 rows, threshold 0.2 */
+  readonly drift?: { readonly windowHours?: number; readonly minCount?: number; readonly threshold?: number };
 }
 
 export interface SimulationOptions {
@@ -170,6 +177,12 @@ export interface RunSummary {
   /** `resent`: messages of a tick interrupted by a restart sent again because they were never acknowledged. */
   readonly sim: { tick: number; clock: string; resent: number } | null;
   readonly telemetryRows: { telemetry: number; features: number; predictions: number };
+  /** Drift this session: the newest PSI per asset model and the emulated alarm's events on the bus. */
+  readonly drift: {
+    readonly threshold: number;
+    readonly latest: Record<string, { psi: number | null; feature: string | null; rows: number }>;
+    readonly alarms: readonly ModelDriftDetectedDetail[];
+  };
 }
 
 export type PublishOutcome = 'accepted' | 'refused' | 'connect-refused';
@@ -286,6 +299,23 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         ),
       );
     }
+    // Drift counters: the same key schema as the CDK table (dynalite implements ADD; it has no TTL).
+    await ignoreExisting(
+      dynamo.send(
+        new CreateTableCommand({
+          TableName: NAMES.driftTable,
+          KeySchema: [
+            { AttributeName: DRIFT_TABLE_KEYS.partitionKey, KeyType: 'HASH' },
+            { AttributeName: DRIFT_TABLE_KEYS.sortKey, KeyType: 'RANGE' },
+          ],
+          AttributeDefinitions: [
+            { AttributeName: DRIFT_TABLE_KEYS.partitionKey, AttributeType: 'S' },
+            { AttributeName: DRIFT_TABLE_KEYS.sortKey, AttributeType: 'N' },
+          ],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      ),
+    );
     for (const stream of [NAMES.rawStream, NAMES.cleanStream]) {
       await ignoreExisting(kinesis.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 1 })));
       await waitStreamActive(kinesis, stream);
@@ -394,6 +424,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       logger: new Logger({ serviceName: 'pdm-clean', logLevel }),
       metrics: new Metrics({ namespace: 'pdm', serviceName: 'pdm-clean' }),
     });
+    const driftAlarm = new LocalDriftAlarm({
+      events,
+      eventBus: NAMES.eventBus,
+      ...(options.drift?.threshold !== undefined ? { threshold: options.drift.threshold } : {}),
+      ...(dataDir ? { jsonlPath: join(dataDir, DRIFT_ALARMS_FILE) } : {}),
+      print: options.alerts?.print ?? (() => {}),
+    });
+    const driftMonitor = new DriftMonitor(new DynamoDriftCounterStore(doc, NAMES.driftTable), bundle, {
+      ...(options.drift?.windowHours !== undefined ? { windowHours: options.drift.windowHours } : {}),
+      ...(options.drift?.minCount !== undefined ? { minCount: options.drift.minCount } : {}),
+      // Simulated hours pass in seconds locally: read the window every batch.
+      evaluateEveryMs: 0,
+    });
     const featureHandler = createFeatureHandler({
       registry,
       twins: twinStore,
@@ -406,6 +449,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       logger: new Logger({ serviceName: 'pdm-features', logLevel }),
       metrics: new Metrics({ namespace: 'pdm', serviceName: 'pdm-features' }),
       policiesFor: bundlePolicies(bundle),
+      drift: driftAlarm.watch(driftMonitor),
     });
 
     let cleanCounts: Counts = {
@@ -753,6 +797,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         },
         sim: sim.tick > 0 ? { tick: sim.tick, clock: new Date(sim.now).toISOString(), resent } : null,
         telemetryRows: await telemetry.counts(),
+        drift: {
+          threshold: driftAlarm.threshold,
+          latest: Object.fromEntries([...driftAlarm.latest].map(([id, r]) => [id, { psi: r.psi, feature: r.feature, rows: r.rows }])),
+          alarms: [...driftAlarm.fired],
+        },
       };
     };
 

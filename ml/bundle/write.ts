@@ -17,6 +17,7 @@ import { FEATURE_ENGINE_VERSION } from '../../lambdas/core/features/index.ts';
 import type { AssetModelPredictors } from '../train/types.ts';
 import { gateArtifact } from './gate.ts';
 import { sha256Hex } from './hash.ts';
+import { referenceOf } from './reference.ts';
 
 export interface WriteBundleOptions {
   /** ISO time recorded as `createdAt`. @default the current time */
@@ -45,11 +46,13 @@ export function writeBundle(
     rmSync(folder, { recursive: true, force: true });
     mkdirSync(folder, { recursive: true });
     const predictors: PredictorEntry[] = [];
+    const files: { model: string | Uint8Array; featureNames: readonly string[] }[] = [];
     for (const p of set.predictors) {
       const gated = gateArtifact(p.modelJson);
       const file = `${set.modelId}/${p.name}.${gated.format === 'json' ? 'json' : 'ubj'}`;
       const bytes = typeof gated.bytes === 'string' ? Buffer.from(gated.bytes, 'utf8') : gated.bytes;
       writeFileSync(join(dir, file), bytes);
+      files.push({ model: gated.bytes, featureNames: p.featureNames });
       predictors.push({
         name: p.name,
         kind: p.kind,
@@ -72,7 +75,9 @@ export function writeBundle(
         numTrees: gated.model.numTrees,
       });
     }
-    models[set.modelId] = { predictors };
+    models[set.modelId] = set.trainingMatrix
+      ? { predictors, reference: referenceOf({ matrix: set.trainingMatrix, predictors: files }) }
+      : { predictors };
   }
   const sorted: BundleManifest['models'] = {};
   for (const id of Object.keys(models).sort()) sorted[id] = models[id]!;

@@ -6,9 +6,11 @@ import { register as registerEvaluateAzure } from './evaluate-azure.ts';
 import { register as registerEvaluateCmapss } from './evaluate-cmapss.ts';
 import { register as registerScore } from './score.ts';
 import { register as registerTrain } from './train.ts';
+import { register as registerReference } from './reference.ts';
 
 export function registerModelCommands(program: Command): void {
   registerTrain(program);
+  registerReference(program);
   registerScore(program);
   const evaluate = program
     .command('evaluate')

@@ -20,6 +20,7 @@ import { AZURE_PARAMS, productFeatures } from '../evaluate/azure.ts';
 import { type TrainParams, train } from '../gbdt/index.ts';
 import { calibrateAll, chooseThresholds, type DecisionSeries, fitIsotonic } from './decision.ts';
 import type { AssetModelPredictors, PredictorArtifact } from './types.ts';
+import type { TrainingMatrix } from '../../lambdas/core/drift/reference.ts';
 import { downtimeHoursOf } from '../../lambdas/core/catalog/types.ts';
 import { defaultAlertPolicy } from '../../lambdas/core/alerts/policy.ts';
 import { defaultHealthPolicy } from '../../lambdas/core/twin/health.ts';
@@ -330,6 +331,18 @@ export function splitParts(d: AzureDesign, data: ReturnType<typeof loadAzure>, t
   return parts;
 }
 
+/** The rows every industrial-machine predictor is refitted on (`parts.all`), the product's columns. */
+export function industrialTrainingMatrix(d: AzureDesign, parts: Parts, columns: readonly string[], source: string): TrainingMatrix {
+  return { names: [...columns], x: designMatrix(d, parts.all, columns), n: parts.all.length, source };
+}
+
+/** The design, split and columns as the trainer builds them (no training), for recomputing a reference. */
+export function industrialTrainingSet(dataDir: string, trainUntil?: number) {
+  const data = loadAzure(dataDir);
+  const d = buildAzureDesign(data);
+  return { d, parts: splitParts(d, data, trainUntil), columns: productFeatures(d.names), hash: data.sha256 };
+}
+
 /** As {@link trainIndustrialMachinePredictors}, also returning the RUL decision. */
 export function trainIndustrialMachineWithReport(opts: IndustrialMachineOptions): {
   predictors: AssetModelPredictors;
@@ -357,7 +370,14 @@ export function trainIndustrialMachineWithReport(opts: IndustrialMachineOptions)
   predictors.push(classifier(d, 'any', columns, parts, seed, common));
   const r = rul(d, columns, parts, seed, common);
   if (r.decision.shipped) predictors.push(r.artifact);
-  return { predictors: { modelId: INDUSTRIAL_MACHINE.id, predictors }, rul: r.decision };
+  return {
+    predictors: {
+      modelId: INDUSTRIAL_MACHINE.id,
+      predictors,
+      trainingMatrix: industrialTrainingMatrix(d, parts, columns, `${common.trainingData}: every training hour`),
+    },
+    rul: r.decision,
+  };
 }
 
 /**

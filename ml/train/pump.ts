@@ -21,6 +21,7 @@ import { type ReplayEvent, replayEventsOf, replayFeatures } from '../features/re
 import { loadXgboostModel, predictBatch } from '../../lambdas/core/model/index.ts';
 import { auc, type TrainParams, train } from '../gbdt/index.ts';
 import type { AssetModelPredictors, PredictorArtifact } from './types.ts';
+import type { TrainingMatrix } from '../../lambdas/core/drift/reference.ts';
 
 export const PUMP_MODEL_ID = 'centrifugal-pump';
 const HOUR = 3_600_000;
@@ -237,6 +238,20 @@ function labelled(d: PumpRows, label: Float32Array, f: number, names: readonly s
   return { x, n: idx.length, f, y, featureNames: [...names] };
 }
 
+/**
+ * The rows the pump predictors train on: every row of the training pumps (each has at least one known
+ * label), all columns. The drift reference is binned over it.
+ */
+export function pumpTrainingMatrix(data: PumpDataset): TrainingMatrix {
+  return { names: data.featureNames, x: data.train.x, n: data.train.n, source: `${data.description}: training pumps' rows` };
+}
+
+/** Training rows of each pump predictor (`labelled` on the training pumps), as the manifest records them. */
+export function pumpTrainingRows(data: PumpDataset): Record<string, number> {
+  const known = (label: Float32Array) => label.reduce((a, v) => a + (Number.isNaN(v) ? 0 : 1), 0);
+  return { failure: known(data.train.failure), rul: known(data.train.rul) };
+}
+
 /** Average precision (area under the precision–recall curve, step-wise). */
 export function averagePrecision(score: ArrayLike<number>, y: ArrayLike<number>): number {
   const idx = Array.from({ length: score.length }, (_, i) => i).sort((a, b) => score[b]! - score[a]!);
@@ -381,7 +396,7 @@ export function trainPumpPredictors(opts: PumpTrainOptions = {}): AssetModelPred
     trainingRows: rTrain.n,
     params: paramsRecord(rulParams, rulModel.trees.length),
   };
-  return { modelId: PUMP_MODEL_ID, predictors: [failure, rul] };
+  return { modelId: PUMP_MODEL_ID, predictors: [failure, rul], trainingMatrix: pumpTrainingMatrix(data) };
 }
 
 function paramsRecord(p: Partial<TrainParams>, trees: number): Record<string, number | string> {

@@ -27,6 +27,7 @@ import { Rng } from '../gbdt/rng.ts';
 import type { RulInterval } from '../../lambdas/core/model/interval.ts';
 import { fitRulInterval } from './conformal.ts';
 import type { AssetModelPredictors, PredictorArtifact } from './types.ts';
+import type { TrainingMatrix } from '../../lambdas/core/drift/reference.ts';
 
 /** Cap of the piecewise-linear RUL target (Li et al. 2018 and most later work). */
 export const RUL_CAP = 125;
@@ -465,6 +466,42 @@ export function trainFailureModel(
   };
 }
 
+/**
+ * The rows the turbofan predictors train on: every cycle of every engine (the RUL model is refitted on
+ * all of them; the failure classifier's engines are a subset), the columns either reads.
+ */
+export function turbofanTrainingMatrix(set: ReplayedSet, features: readonly string[], source: string): TrainingMatrix {
+  const m = matrix(set, undefined, features, () => 0);
+  return { names: [...features], x: m.x, n: m.n, source: `${source}: every cycle of every engine` };
+}
+
+/**
+ * The replayed training set and its hash as `trainTurbofanPredictors` reads them (no training): for
+ * recomputing a shipped bundle's reference.
+ */
+export function turbofanTrainingSet(dataDir: string): { set: ReplayedSet; hash: string; trainingData: string } {
+  const trainPath = join(dataDir, 'train_FD001.txt');
+  const bytes = readFileSync(trainPath);
+  const file = parseCmapss(bytes.toString('utf8'), trainPath);
+  return {
+    set: replayCmapss(file, TURBOFAN),
+    hash: sha256(bytes),
+    trainingData: `NASA C-MAPSS train_FD001.txt (${file.engines.length} engines, ${file.rows} cycles), replayed through the feature engine`,
+  };
+}
+
+/** Training rows of each turbofan predictor for a seed (the RUL refit on all engines, failure on the split). */
+export function turbofanTrainingRows(set: ReplayedSet, seed: number): Record<string, number> {
+  const { train: units } = splitUnits(
+    set.engines.map((e) => e.unit),
+    VALID_FRACTION,
+    seed,
+  );
+  const all = set.engines.reduce((a, e) => a + e.vectors.length, 0);
+  const failure = set.engines.filter((e) => units.has(e.unit)).reduce((a, e) => a + e.vectors.length, 0);
+  return { rul: all, failure };
+}
+
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
@@ -549,7 +586,12 @@ export function trainTurbofanPredictors(opts: TurbofanTrainOptions): AssetModelP
     trainingRows: failure.trainingRows,
     params: failure.params,
   };
-  return { modelId: TURBOFAN.id, predictors: [rulArtifact, failureArtifact] };
+  const served = [...new Set([...rul.featureNames, ...failure.featureNames])];
+  return {
+    modelId: TURBOFAN.id,
+    predictors: [rulArtifact, failureArtifact],
+    trainingMatrix: turbofanTrainingMatrix(set, served, trainingData),
+  };
 }
 
 export { nasaScore };

@@ -3,6 +3,7 @@
  * manifest needs to serve it (feature names and order) and to trust it (metrics, data hash).
  */
 import type { RulInterval } from '../../lambdas/core/model/interval.ts';
+import type { TrainingMatrix } from '../../lambdas/core/drift/reference.ts';
 
 import type { AlertThresholds, Calibration } from '../../lambdas/core/model/decision.ts';
 
@@ -48,4 +49,9 @@ export interface PredictorArtifact {
 export interface AssetModelPredictors {
   readonly modelId: string;
   readonly predictors: readonly PredictorArtifact[];
+  /**
+   * The rows the predictors were trained on (the union over predictors, every column any of them
+   * reads): the bundle writer bins it into the drift reference (ml/bundle/reference.ts). @default none
+   */
+  readonly trainingMatrix?: TrainingMatrix;
 }

@@ -23,6 +23,11 @@ import { logicalState, type Twin, type TwinInput } from '../../lambdas/core/twin
 import { createHandler, type FeatureDeps } from '../../lambdas/features/app.ts';
 import { type Dynamo, kinesisEvent, lambdaContext, startDynalite } from '../adapters/standins.ts';
 import { quietLogger, registerFleet, simulate, testMetrics } from './fixtures.ts';
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { DynamoDriftCounterStore } from '../../lambdas/adapters/aws/drift-dynamodb.ts';
+import { DriftMonitor } from '../../lambdas/adapters/drift.ts';
+import { DRIFT_METRIC, DRIFT_TABLE_KEYS } from '../../lambdas/core/drift/index.ts';
 
 // The pump's predictors only: the shipped bundle is being retrained, the pump's are stable.
 const shipped = readBundleDir('layers/model');
@@ -242,5 +247,55 @@ describe('features handler', () => {
     expect(handler.lastSummary!.timestreamRejected).toBe(1);
     sagemaker.restore();
     timestream.restore();
+  });
+});
+
+describe('features handler drift', () => {
+  it('publishes FeatureDriftPsi per asset model with only the AssetModel dimension, once the window has enough rows', async () => {
+    await db.client.send(
+      new CreateTableCommand({
+        TableName: 'drift-h',
+        KeySchema: [
+          { AttributeName: DRIFT_TABLE_KEYS.partitionKey, KeyType: 'HASH' },
+          { AttributeName: DRIFT_TABLE_KEYS.sortKey, KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: [
+          { AttributeName: DRIFT_TABLE_KEYS.partitionKey, AttributeType: 'S' },
+          { AttributeName: DRIFT_TABLE_KEYS.sortKey, AttributeType: 'N' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    await db.createTable('twins-drift');
+    // What each single metric would print (EMF), captured at its flush.
+    const emitted: ReturnType<Metrics['serializeMetrics']>[] = [];
+    const metrics = testMetrics();
+    metrics.singleMetric = function () {
+      const single = Metrics.prototype.singleMetric.call(this);
+      single.publishStoredMetrics = function () {
+        emitted.push(this.serializeMetrics());
+        this.clearMetrics();
+        return this;
+      };
+      return single;
+    };
+    const drift = new DriftMonitor(new DynamoDriftCounterStore(db.doc, 'drift-h'), bundle, { minCount: 20, evaluateEveryMs: 0 });
+    const handler = createHandler(deps('twins-drift', { metrics, drift }));
+
+    await handler(cleanEvent(0, 5), lambdaContext('d-1'));
+    const early = handler.lastSummary!.drift!;
+    await handler(cleanEvent(5, 40), lambdaContext('d-2'));
+    const later = handler.lastSummary!.drift!;
+
+    // Only the pumps have a reference in this bundle; 2 pumps × 5 ticks is below the minimum of 20.
+    expect(early.map((r) => [r.assetModel, r.psi])).toEqual([['centrifugal-pump', null]]);
+    expect(later[0]!.rows).toBeGreaterThanOrEqual(20);
+    expect(later[0]!.psi).toBeGreaterThanOrEqual(0);
+    const drifts = emitted.filter((e) => e._aws.CloudWatchMetrics[0]!.Metrics.some((m) => m.Name === DRIFT_METRIC.name));
+    expect(drifts).toHaveLength(1);
+    expect(drifts[0]!._aws.CloudWatchMetrics[0]!.Namespace).toBe('pdm-test');
+    expect(drifts[0]!._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([[DRIFT_METRIC.dimension]]);
+    expect(drifts[0]![DRIFT_METRIC.dimension]).toBe('centrifugal-pump');
+    expect(drifts[0]![DRIFT_METRIC.name]).toBe(later[0]!.psi);
   });
 });

@@ -34,6 +34,14 @@ export const ENV = {
   modelDir: 'PDM_MODEL_DIR',
   /** JSON object: `{ "<history table>": "<Firehose delivery stream>" }`; `{}` keeps no history. */
   historyStreams: 'PDM_HISTORY_STREAMS',
+  /** DynamoDB table of drift counters (pk `pk`, sk `hour`); unset = no drift metric. */
+  driftTable: 'PDM_DRIFT_TABLE',
+  /** Rolling drift window in hours (docs/drift.md). */
+  driftWindowHours: 'PDM_DRIFT_WINDOW_HOURS',
+  /** Rows a window needs before its PSI is computed. */
+  driftMinCount: 'PDM_DRIFT_MIN_COUNT',
+  /** Least seconds between two window reads per container and asset model. */
+  driftEvaluateSeconds: 'PDM_DRIFT_EVALUATE_SECONDS',
 } as const;
 
 export class ConfigError extends Error {
@@ -91,6 +99,10 @@ export const FeatureFunctionEnvSchema = z.object({
   [ENV.endpointTimeoutMs]: z.coerce.number().int().min(50).max(60_000).default(2_000),
   [ENV.modelDir]: name.default('/opt/model'),
   [ENV.historyStreams]: historyStreams,
+  [ENV.driftTable]: name.optional(),
+  [ENV.driftWindowHours]: z.coerce.number().int().min(1).max(744).default(24),
+  [ENV.driftMinCount]: z.coerce.number().int().min(1).default(500),
+  [ENV.driftEvaluateSeconds]: z.coerce.number().int().min(0).max(3600).default(60),
 });
 
 export type CleanFunctionEnv = z.infer<typeof CleanFunctionEnvSchema>;

@@ -16,6 +16,7 @@ import { FEATURE_ENGINE_VERSION, featureNames } from '../features/index.ts';
 import { rulIntervalSchema } from './interval.ts';
 import { type CompiledModel, loadXgboostModel } from './model.ts';
 import { alertThresholdsSchema, calibrationSchema, type ModelDecisions } from './decision.ts';
+import { type AssetModelReference, assetModelReferenceSchema } from '../drift/reference.ts';
 
 export const BUNDLE_SCHEMA = 'pdm.model-bundle.v1';
 export const MANIFEST_FILE = 'manifest.json';
@@ -59,7 +60,14 @@ export const manifestSchema = z.strictObject({
   /** ISO-8601 time the bundle was written. */
   createdAt: z.string().min(1),
   featureEngineVersion: z.string().min(1),
-  models: z.record(z.string(), z.strictObject({ predictors: z.array(predictorEntrySchema) })),
+  models: z.record(
+    z.string(),
+    z.strictObject({
+      predictors: z.array(predictorEntrySchema),
+      /** Training reference for drift (PSI): quantile bins per served feature and the top features (docs/drift.md). */
+      reference: assetModelReferenceSchema.optional(),
+    }),
+  ),
 });
 
 export type PredictorEntry = z.infer<typeof predictorEntrySchema>;
@@ -128,6 +136,8 @@ export interface BundleAssetModel {
   readonly failure: BundlePredictor | null;
   readonly rul: BundlePredictor | null;
   readonly components: readonly BundlePredictor[];
+  /** The training reference for drift; null for bundles written before it existed. */
+  readonly reference: AssetModelReference | null;
 }
 
 export interface ModelBundle {
@@ -182,10 +192,12 @@ export function loadBundle(
     throw new FeatureEngineMismatchError(manifest.featureEngineVersion, FEATURE_ENGINE_VERSION);
   }
   const models = new Map<string, BundleAssetModel>();
-  for (const [modelId, { predictors: entries }] of Object.entries(manifest.models)) {
+  for (const [modelId, { predictors: entries, reference }] of Object.entries(manifest.models)) {
     const assetModel = findAssetModel(modelId);
     if (!assetModel) throw new BundleManifestError(`manifest models.${modelId}: unknown asset model`);
     const engineIndex = new Map(featureNames(assetModel).map((n, i) => [n, i]));
+    const unbinned = reference ? Object.keys(reference.features).filter((n) => !engineIndex.has(n)) : [];
+    if (unbinned.length > 0) throw new UnknownFeatureError(modelId, 'reference', unbinned);
     const predictors: BundlePredictor[] = [];
     const names = new Set<string>();
     for (const entry of entries) {
@@ -219,6 +231,7 @@ export function loadBundle(
       failure: one('failure'),
       rul: one('rul'),
       components: predictors.filter((p) => p.entry.kind === 'component-failure'),
+      reference: reference ?? null,
     });
   }
   return { manifest, models };

@@ -128,3 +128,33 @@ describe('loadBundle', () => {
     expect(() => writeBundle(dir, [broken])).toThrow(/binf|legacy/i);
   });
 });
+
+describe('bundle drift reference', () => {
+  it('is written from the trainer’s matrix and loaded with the asset model', () => {
+    const dir = freshDir();
+
+    const pump = readBundle(dir).models.get('centrifugal-pump')!;
+
+    expect(pump.reference?.rows).toBe(600);
+    expect(Object.keys(pump.reference!.features).sort()).toEqual([...FIXTURE_FEATURES].sort());
+    expect(pump.reference!.topFeatures[0]!.name).toBe('vibration_mean_24h');
+  });
+
+  it('refuses a reference that bins a feature the engine does not compute', () => {
+    const dir = freshDir();
+    const m = manifestOf(dir);
+    m.models['centrifugal-pump'].reference.features.not_a_feature = { edges: [], shares: [1, 0] };
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(m));
+
+    expect(() => loadBundle(readFileSync(join(dir, 'manifest.json'), 'utf8'), reader(dir))).toThrow(UnknownFeatureError);
+  });
+
+  it('refuses shares that do not match the edges', () => {
+    const dir = freshDir();
+    const m = manifestOf(dir);
+    m.models['centrifugal-pump'].reference.features.temperature_last.shares.push(0);
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(m));
+
+    expect(() => loadBundle(readFileSync(join(dir, 'manifest.json'), 'utf8'), reader(dir))).toThrow(BundleManifestError);
+  });
+});

@@ -27,6 +27,20 @@ describe('estimateCost', () => {
     expect(r.byService.dynamodb.usage.writeUnits).toBeCloseTo(samples * 4, 3);
   });
 
+  it('adds one drift-counter write per asset model per features invocation and one FeatureDriftPsi metric per asset model', () => {
+    // Arrange: all three models at 1,000 assets; pumps alone; and the stack at rest.
+    const all = estimateCost({ assets: 1000, intervalSeconds: 60 });
+    const pumps = estimateCost({ assets: 1000, intervalSeconds: 60, mix: pump });
+    const rest = estimateCost({ assets: 0, intervalSeconds: 60 });
+    // Assert
+    const inv = all.byService.lambda.usage.featuresInvocations!;
+    expect(all.byService.dynamodb.usage.driftWriteUnits).toBeCloseTo(inv * 3 * WORKLOAD.driftBucketWru, 3);
+    expect(all.byService.cloudwatch.usage.customMetrics).toBe(WORKLOAD.customMetrics + 3);
+    expect(pumps.byService.cloudwatch.usage.customMetrics).toBe(WORKLOAD.customMetrics + 1);
+    expect(rest.byService.dynamodb.usage.driftWriteUnits).toBe(0);
+    expect(rest.byService.dynamodb.usage.driftReadUnits).toBe(0);
+  });
+
   it('counts one endpoint call per predictor per invocation, whatever the number of assets in it', () => {
     // Arrange: pumps only (2 predictors); 1 asset → 1 message per invocation; 1,000 assets → ~25 per invocation.
     const one = estimateCost({ assets: 1, intervalSeconds: 60, mix: pump, scoring: 'endpoint' });

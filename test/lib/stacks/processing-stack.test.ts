@@ -94,8 +94,24 @@ describe('ProcessingStack', () => {
     for (const list of names) for (const n of list) expect(contract.has(n)).toBe(true);
     expect(names).toContainEqual([ENV.assetTable, ENV.cleanStream, ENV.historyStreams, ENV.quarantineBucket, ENV.telemetryStore].sort());
     expect(names).toContainEqual(
-      [ENV.assetTable, ENV.endpointTimeoutMs, ENV.endpoints, ENV.eventBus, ENV.historyStreams, ENV.modelDir, ENV.quarantineBucket, ENV.scoringMode, ENV.telemetryStore, ENV.twinTable].sort(),
+      [
+        ENV.assetTable, ENV.driftEvaluateSeconds, ENV.driftMinCount, ENV.driftTable, ENV.driftWindowHours, ENV.endpointTimeoutMs, ENV.endpoints,
+        ENV.eventBus, ENV.historyStreams, ENV.modelDir, ENV.quarantineBucket, ENV.scoringMode, ENV.telemetryStore, ENV.twinTable,
+      ].sort(),
     );
+  });
+
+  it('gives the feature function the drift window settings and only UpdateItem + Query on the drift table', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ [ENV.driftWindowHours]: '24', [ENV.driftMinCount]: '500', [ENV.driftEvaluateSeconds]: '60' }),
+      },
+    });
+    const drift = statementsOf(template, 'Features').filter((s) => actionsOf(s).includes('dynamodb:Query'));
+
+    expect(drift).toHaveLength(1);
+    expect(actionsOf(drift[0]!).sort()).toEqual(['dynamodb:Query', 'dynamodb:UpdateItem']);
+    expect(JSON.stringify(drift[0]!.Resource)).toMatch(/DriftTable/);
   });
 
   it('passes the endpoint map and the endpoint scoring mode to the feature function', () => {
@@ -148,7 +164,8 @@ describe('ProcessingStack', () => {
   it('lets the feature function read, put and update twins but not delete, batch-write or scan them', () => {
     const dynamo = new Set(statementsOf(template, 'Features').flatMap(actionsOf).filter((x) => x.startsWith('dynamodb:')));
 
-    expect([...dynamo].sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    // Query is the drift window's (scoped to the drift table in the test above).
+    expect([...dynamo].sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
   });
 
   it('grants InvokeEndpoint on the named endpoints only', () => {

@@ -52,6 +52,24 @@ describe('StatefulStack', () => {
     }
   });
 
+  it('keys the drift counters by asset model + reference and hour, with TTL, PITR and the key', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      TableName: 'pdm-dev-drift',
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'hour', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'hour', AttributeType: 'N' },
+      ],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } },
+    });
+  });
+
   it('retains data resources by default', () => {
     const tables = template.findResources('AWS::DynamoDB::Table');
     for (const t of Object.values(tables)) expect((t as { DeletionPolicy: string }).DeletionPolicy).toBe('Retain');

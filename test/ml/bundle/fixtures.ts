@@ -60,6 +60,7 @@ export function fixturePredictors(seed = 7): AssetModelPredictors {
   };
   return {
     modelId: 'centrifugal-pump',
+    trainingMatrix: { names: FIXTURE_FEATURES, x, n: vectors.length, source: 'synthetic fixture' },
     predictors: [
       { ...common, name: 'failure', kind: 'failure', horizon: 86_400_000, threshold: 0.5, modelJson: failure.toXgboostJson() },
       {

@@ -1,0 +1,181 @@
+/**
+ * An asset model's training reference for drift: per feature it serves, the training data's quantile
+ * bins (float32 edges) and the share of training rows in each, and the features whose drift matters
+ * most: the top ten by the gain the asset model's predictors earn from them. Stored in the model
+ * bundle's manifest as `models[id].reference` (docs/drift.md), so every model version carries its own.
+ */
+import { z } from 'zod';
+import { decodeUbjson } from '../model/ubjson.ts';
+import { addToBins, binCount, QUANTILE_BINS, quantileEdges } from './bins.ts';
+
+/** Features whose PSI decides an asset model's drift. */
+export const TOP_FEATURES = 10;
+
+const finite = z.number().refine(Number.isFinite, 'must be finite');
+
+export const featureReferenceSchema = z
+  .strictObject({
+    /** float32 bin edges, strictly increasing; a value equal to an edge belongs to the bin above it. */
+    edges: z.array(finite),
+    /** Training share of each bin: `edges.length + 1` value bins, then the missing (NaN) bin. */
+    shares: z.array(finite.min(0).max(1)),
+  })
+  .superRefine((f, ctx) => {
+    if (f.shares.length !== binCount(f.edges)) {
+      ctx.addIssue({ code: 'custom', message: `needs ${binCount(f.edges)} shares for ${f.edges.length} edges, has ${f.shares.length}` });
+    }
+    for (let i = 0; i < f.edges.length; i++) {
+      const e = f.edges[i]!;
+      if (Math.fround(e) !== e) ctx.addIssue({ code: 'custom', message: `edge ${i} (${e}) is not a float32` });
+      if (i > 0 && !(e > f.edges[i - 1]!)) ctx.addIssue({ code: 'custom', message: 'edges must increase strictly' });
+    }
+    const sum = f.shares.reduce((a, s) => a + s, 0);
+    if (Math.abs(sum - 1) > 1e-4) ctx.addIssue({ code: 'custom', message: `shares sum to ${sum}, not 1` });
+  });
+
+export const assetModelReferenceSchema = z
+  .strictObject({
+    /** Training rows the bins were counted over. */
+    rows: z.number().int().positive(),
+    /** Where the rows came from (the predictors' training data). */
+    source: z.string().min(1),
+    /** The features drift is judged on, most gain first; gain share summed over the predictors. */
+    topFeatures: z.array(z.strictObject({ name: z.string().min(1), gainShare: finite.min(0) })).min(1).max(TOP_FEATURES),
+    features: z.record(z.string(), featureReferenceSchema),
+  })
+  .superRefine((r, ctx) => {
+    const names = new Set<string>();
+    for (const t of r.topFeatures) {
+      if (!(t.name in r.features)) ctx.addIssue({ code: 'custom', message: `top feature ${t.name} has no bins` });
+      if (names.has(t.name)) ctx.addIssue({ code: 'custom', message: `top feature ${t.name} listed twice` });
+      names.add(t.name);
+    }
+  });
+
+export type FeatureReference = z.infer<typeof featureReferenceSchema>;
+export type AssetModelReference = z.infer<typeof assetModelReferenceSchema>;
+
+/** A model file's trees cannot be read for their gain. */
+export class ReferenceBuildError extends Error {
+  override readonly name: string = 'ReferenceBuildError';
+}
+
+/** Bins of one feature's training values, with their shares. */
+export function featureReference(values: ArrayLike<number>, bins: number = QUANTILE_BINS): FeatureReference {
+  const edges = quantileEdges(values, bins);
+  const counts = new Array<number>(binCount(edges)).fill(0);
+  addToBins(edges, Array.from(values), counts);
+  const n = values.length;
+  return { edges, shares: counts.map((c) => (n === 0 ? 0 : round6(c / n))) };
+}
+
+const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
+
+interface TreeJson {
+  readonly left_children: ArrayLike<number>;
+  readonly split_indices: ArrayLike<number>;
+  readonly loss_changes: ArrayLike<number>;
+}
+
+/**
+ * Total gain (`loss_changes` summed over split nodes) per column of an XGBoost JSON or UBJSON model:
+ * xgboost's `importance_type='total_gain'`.
+ */
+export function totalGainByColumn(model: string | Uint8Array, numColumns: number): Float64Array {
+  let doc: unknown;
+  try {
+    doc = typeof model === 'string' ? JSON.parse(model) : isJsonText(model) ? JSON.parse(new TextDecoder().decode(model)) : decodeUbjson(model);
+  } catch (e) {
+    throw new ReferenceBuildError(`model is neither XGBoost JSON nor UBJSON: ${(e as Error).message}`);
+  }
+  const trees = (doc as { learner?: { gradient_booster?: { model?: { trees?: unknown } } } })?.learner?.gradient_booster?.model
+    ?.trees;
+  if (!Array.isArray(trees)) throw new ReferenceBuildError('model has no learner.gradient_booster.model.trees');
+  const gain = new Float64Array(numColumns);
+  for (const t of trees as TreeJson[]) {
+    for (let i = 0; i < t.left_children.length; i++) {
+      if (t.left_children[i] === -1) continue;
+      const j = t.split_indices[i]!;
+      if (j < 0 || j >= numColumns) throw new ReferenceBuildError(`split on column ${j}, the model has ${numColumns}`);
+      gain[j]! += Number(t.loss_changes[i]);
+    }
+  }
+  return gain;
+}
+
+/** JSON text opens with `{` then a quoted key; UBJSON's `{` is followed by a length or key-size marker. */
+function isJsonText(bytes: Uint8Array): boolean {
+  const ws = (c: number | undefined) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+  let i = 0;
+  while (ws(bytes[i])) i++;
+  if (bytes[i] !== 0x7b) return false;
+  i++;
+  while (ws(bytes[i])) i++;
+  return bytes[i] === 0x22 || bytes[i] === 0x7d;
+}
+
+/** One predictor as the reference needs it: its model file and its columns' names. */
+export interface ReferencePredictor {
+  readonly model: string | Uint8Array;
+  readonly featureNames: readonly string[];
+}
+
+/**
+ * The top features over several predictors. Each predictor's gains are first turned into shares of its
+ * own total: a regression's squared-error gain in ms² and a classifier's log-loss gain are on scales
+ * that differ by many orders of magnitude, so raw sums would let the RUL model alone choose.
+ */
+export function topFeaturesByGain(
+  predictors: readonly ReferencePredictor[],
+  k: number = TOP_FEATURES,
+): { name: string; gainShare: number }[] {
+  const total = new Map<string, number>();
+  for (const p of predictors) {
+    const gain = totalGainByColumn(p.model, p.featureNames.length);
+    const sum = gain.reduce((a, g) => a + g, 0);
+    if (!(sum > 0)) continue;
+    p.featureNames.forEach((name, j) => {
+      if (gain[j]! > 0) total.set(name, (total.get(name) ?? 0) + gain[j]! / sum);
+    });
+  }
+  return [...total]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, k)
+    .map(([name, g]) => ({ name, gainShare: round6(g) }));
+}
+
+/** A training matrix: `n` rows of `names.length` float32 columns, row-major. */
+export interface TrainingMatrix {
+  readonly names: readonly string[];
+  readonly x: ArrayLike<number>;
+  readonly n: number;
+  /** Human-readable origin, stored as `source`. */
+  readonly source: string;
+}
+
+/**
+ * The reference of an asset model: bins of every feature its predictors read, counted over the rows
+ * its predictors were trained on, and its top features by gain.
+ * @throws ReferenceBuildError when a predictor reads a column the matrix lacks or no model has a split.
+ */
+export function buildReference(matrix: TrainingMatrix, predictors: readonly ReferencePredictor[]): AssetModelReference {
+  const f = matrix.names.length;
+  if (matrix.n <= 0) throw new ReferenceBuildError('the training matrix has no rows');
+  if (matrix.x.length !== matrix.n * f) {
+    throw new ReferenceBuildError(`matrix holds ${matrix.x.length} values, ${matrix.n} rows × ${f} columns need ${matrix.n * f}`);
+  }
+  const column = new Map(matrix.names.map((n, j) => [n, j]));
+  const served = [...new Set(predictors.flatMap((p) => p.featureNames))];
+  const missing = served.filter((n) => !column.has(n));
+  if (missing.length > 0) throw new ReferenceBuildError(`the training matrix lacks ${missing.slice(0, 5).join(', ')}`);
+  const features: Record<string, FeatureReference> = {};
+  const values = new Float32Array(matrix.n);
+  for (const name of served.sort()) {
+    const j = column.get(name)!;
+    for (let r = 0; r < matrix.n; r++) values[r] = matrix.x[r * f + j]!;
+    features[name] = featureReference(values);
+  }
+  const topFeatures = topFeaturesByGain(predictors);
+  if (topFeatures.length === 0) throw new ReferenceBuildError('no predictor has a split: no feature has gain');
+  return assetModelReferenceSchema.parse({ rows: matrix.n, source: matrix.source, topFeatures, features });
+}
