@@ -4,11 +4,13 @@ import { register as registerEvaluateAnomaly } from '../anomaly/cli.ts';
 import { register as registerEvaluateAi4i } from './evaluate-ai4i.ts';
 import { register as registerEvaluateAzure } from './evaluate-azure.ts';
 import { register as registerEvaluateCmapss } from './evaluate-cmapss.ts';
+import { register as registerModels } from './models.ts';
 import { register as registerScore } from './score.ts';
 import { register as registerTrain } from './train.ts';
 
 export function registerModelCommands(program: Command): void {
   registerTrain(program);
+  registerModels(program);
   registerScore(program);
   const evaluate = program
     .command('evaluate')
