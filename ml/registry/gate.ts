@@ -56,12 +56,13 @@ export interface GateResult {
 }
 
 function describe(t: Tolerance): string {
-  const sign = t.better === 'lower' ? '+' : '−';
   const parts = [
-    ...(t.relative !== undefined ? [`${sign}${+(t.relative * 100).toFixed(4)} %`] : []),
-    ...(t.absolute !== undefined ? [`${sign}${t.absolute}`] : []),
+    ...(t.relative !== undefined ? [`${+(t.relative * 100).toFixed(4)} %`] : []),
+    ...(t.absolute !== undefined ? [String(t.absolute)] : []),
   ];
-  return `${t.better === 'lower' ? 'may rise' : 'may fall'} at most ${parts.join(' and ') || '0'}`;
+  const amount = parts.length === 2 ? `the larger of ${parts.join(' and ')}` : (parts[0] ?? '0');
+  if (amount === '0') return t.better === 'lower' ? 'may not rise' : 'may not fall';
+  return `${t.better === 'lower' ? 'may rise' : 'may fall'} at most ${amount}`;
 }
 
 /** The worst value a challenger may reach against `champion`. */

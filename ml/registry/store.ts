@@ -334,7 +334,7 @@ function nextNumber(dir: string, assetModel: string): number {
  * and `link` refuses an existing name, so a concurrent registration that took the number makes this one
  * try the next.
  */
-export function registerVersion(dir: string, input: RegisterInput): VersionRecord {
+export function registerVersion(dir: string, input: RegisterInput, opts: { readonly tryFirst?: number } = {}): VersionRecord {
   parseVersionId(versionId(input.assetModel, 1));
   const files: VersionRecord['files'] = [];
   for (const p of input.entry.predictors) {
@@ -348,7 +348,8 @@ export function registerVersion(dir: string, input: RegisterInput): VersionRecor
   for (const [i, p] of input.entry.predictors.entries()) putBlob(dir, files[i]!.blob, input.readFile(p.file));
   const folder = join(dir, input.assetModel);
   mkdirSync(folder, { recursive: true });
-  for (let n = nextNumber(dir, input.assetModel); ; n++) {
+  // `tryFirst` lets a test play the writer that lost the race for a number.
+  for (let n = opts.tryFirst ?? nextNumber(dir, input.assetModel); ; n++) {
     const record = buildRecord(input, versionId(input.assetModel, n), files);
     const path = recordPath(dir, record.id);
     const tmp = tmpName(path);
