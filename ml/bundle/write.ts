@@ -87,7 +87,16 @@ export function writeBundle(
     featureEngineVersion: FEATURE_ENGINE_VERSION,
     models: sorted,
   });
+  writeManifestFile(dir, manifest);
+  return manifest;
+}
+
+/**
+ * Writes `dir/manifest.json` as every bundle writer does (the registry's materialisation too), so
+ * bundles built either way are byte-identical for the same content.
+ */
+export function writeManifestFile(dir: string, manifest: unknown): void {
+  const manifestPath = join(dir, MANIFEST_FILE);
   mkdirSync(dirname(manifestPath), { recursive: true });
   writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
-  return manifest;
 }

@@ -1,9 +1,19 @@
-/** `pdm train`: trains every asset model's predictors and writes the model bundle. */
+/**
+ * `pdm train`: trains asset models' predictors and registers each as a new version in the model registry
+ * (ml/registry). It never moves a champion and never touches `layers/model`: that is `pdm models promote`.
+ * `--out DIR` also writes a plain bundle folder, as before the registry, for tooling that wants one.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { readBundle } from '../bundle/read.ts';
 import { writeBundle } from '../bundle/write.ts';
+import { gate } from '../registry/gate.ts';
+import { gitState } from '../registry/git.ts';
+import { DEFAULT_REGISTRY_DIR, readAliases, readVersion, registerBundle } from '../registry/store.ts';
 import { trainAll, TRAINERS } from '../train/index.ts';
+import { repoPath, summary } from './models.ts';
 import { progressBar } from './progress.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -14,20 +24,34 @@ function seedArg(value: string): number {
   return n;
 }
 
+interface TrainOptions {
+  dataDir: string;
+  registry: string;
+  out?: string;
+  seed: number;
+  only?: string[];
+  json?: boolean;
+}
+
 /** Adds `train` to the program. */
 export function register(program: Command): void {
   program
     .command('train')
-    .description('train the predictors (pumps: simulated; turbofan: C-MAPSS FD001; industrial machine: Azure PdM) and write the model bundle')
+    .description(
+      'train the predictors (pumps: simulated; turbofan: C-MAPSS FD001; industrial machine: Azure PdM) and register a new version per asset model',
+    )
     .option('--data-dir <dir>', 'benchmark data root', join(ROOT, '..', 'shared', 'data'))
-    .option('--out <dir>', 'bundle directory', join(ROOT, 'layers', 'model'))
+    .option('--registry <dir>', 'model registry folder', DEFAULT_REGISTRY_DIR)
+    .option('--out <dir>', 'also write a bundle folder (with --only, the other asset models of a bundle already there are kept)')
     .option('--seed <n>', 'seed of simulation, splits and samplers', seedArg, 1)
-    .option('--only <modelId...>', 'train only these asset models; the others are kept from the existing bundle')
-    .action((opts: { dataDir: string; out: string; seed: number; only?: string[] }) => {
+    .option('--only <modelId...>', 'train only these asset models')
+    .option('--json', 'print {"versions": [...]} with the new version ids')
+    .action((opts: TrainOptions) => {
       const total = opts.only ? TRAINERS.filter((t) => opts.only!.includes(t.modelId)).length : TRAINERS.length;
-      const progress = progressBar({ label: 'train', total });
+      const progress = progressBar({ label: 'train', total, ...(opts.json ? { json: true, out: process.stderr } : {}) });
       const log = (line: string) => progress.log(line);
-      const out = resolve(opts.out);
+      const registry = resolve(opts.registry);
+      const staging = mkdtempSync(join(tmpdir(), 'pdm-train-'));
       try {
         const sets = trainAll({
           dataDir: resolve(opts.dataDir),
@@ -37,10 +61,34 @@ export function register(program: Command): void {
           ...(opts.only ? { only: opts.only } : {}),
         });
         progress.stop();
-        const manifest = writeBundle(out, sets, { merge: opts.only !== undefined });
-        // Read back through the serving path: the bundle that was written must load and verify.
-        readBundle(out);
-        log(`\nwrote ${out}/manifest.json (${manifest.featureEngineVersion})`);
+        // The bundle writer gates every file and builds the manifest entries; the registry stores exactly that.
+        const manifest = writeBundle(staging, sets);
+        const { versions } = registerBundle(registry, staging, {
+          source: () => ({ kind: 'train', seed: opts.seed }),
+          git: gitState(ROOT),
+        });
+        let out: string | null = null;
+        if (opts.out !== undefined) {
+          out = resolve(opts.out);
+          writeBundle(out, sets, { merge: opts.only !== undefined, createdAt: manifest.createdAt });
+          // Read back through the serving path: the bundle that was written must load and verify.
+          readBundle(out);
+        }
+        const aliases = readAliases(registry);
+        const verdict = (assetModel: string, id: string) => {
+          const champion = aliases.champions[assetModel];
+          return champion ? gate(readVersion(registry, champion), readVersion(registry, id)) : null;
+        };
+        if (opts.json) {
+          process.stdout.write(
+            `${JSON.stringify({
+              versions: versions.map((v) => ({ ...summary(v, aliases), gate: verdict(v.assetModel, v.id) })),
+              registry: repoPath(registry),
+              bundle: out && repoPath(out),
+            })}\n`,
+          );
+          return;
+        }
         for (const [modelId, { predictors }] of Object.entries(manifest.models)) {
           for (const p of predictors) {
             const metrics = Object.entries(p.metrics)
@@ -49,10 +97,24 @@ export function register(program: Command): void {
             log(`  ${modelId}/${p.name.padEnd(12)} ${String(p.numTrees).padStart(4)} trees  ${metrics}`);
           }
         }
+        for (const v of versions) {
+          const champion = aliases.champions[v.assetModel];
+          const g = verdict(v.assetModel, v.id);
+          log(
+            `registered ${v.id} in ${repoPath(registry)}` +
+              (champion
+                ? `; champion ${champion}, gate would ${g?.pass ? 'pass' : 'refuse'}: npx pdm models diff ${champion} ${v.id}`
+                : `; no champion yet: npx pdm models promote ${v.id}`),
+          );
+        }
+        if (out) log(`wrote ${out}/manifest.json (${manifest.featureEngineVersion})`);
       } catch (e) {
         progress.stop();
+        rmSync(staging, { recursive: true, force: true });
         const err = e as Error;
         program.error(`pdm train: ${err.name}: ${err.message}`, { exitCode: 2 });
+      } finally {
+        rmSync(staging, { recursive: true, force: true });
       }
     });
 }

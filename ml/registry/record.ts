@@ -1,0 +1,162 @@
+/**
+ * The local model registry's records (docs/models.md, "Model registry"): one immutable version record per
+ * trained asset model, and the alias file naming each asset model's champion with the history of moves.
+ * Types only and their validators: no I/O, so the AWS promotion step can import them.
+ */
+import { z } from 'zod';
+
+export const VERSION_SCHEMA = 'pdm.model-version.v1';
+export const ALIASES_SCHEMA = 'pdm.model-aliases.v1';
+
+/** `<assetModelId>@<n>`: short to type (`pdm models promote turbofan@4`), n counts up per asset model. */
+export const VERSION_ID = /^([a-z0-9][a-z0-9-]*)@([1-9][0-9]*)$/;
+
+/** A version id is not `<assetModelId>@<n>`. */
+export class VersionIdError extends Error {
+  override readonly name: string = 'VersionIdError';
+}
+
+export function parseVersionId(id: string): { assetModel: string; n: number } {
+  const m = VERSION_ID.exec(id);
+  if (!m) throw new VersionIdError(`"${id}" is not a version id; expected <assetModel>@<n>, e.g. turbofan@2`);
+  return { assetModel: m[1]!, n: Number(m[2]) };
+}
+
+export function versionId(assetModel: string, n: number): string {
+  return `${assetModel}@${n}`;
+}
+
+const finite = z.number().refine(Number.isFinite, 'must be finite');
+
+/**
+ * A group of metrics measured by one evaluation: the same data, split and protocol. Two versions' metrics
+ * are compared by the promotion gate only when their evaluation ids are equal.
+ */
+export const evaluationSchema = z.strictObject({
+  /** `ev-` + 16 hex of the sha256 of the evaluation's canonical description (data hash, split, protocol). */
+  id: z.string().regex(/^ev-[0-9a-f]{16}$/),
+  /** Short stable name, e.g. `cmapss-fd001-test`. */
+  name: z.string().min(1),
+  /** `held-out`: data the training never saw; `validation`: inside the training period (split or out-of-fold). */
+  kind: z.enum(['held-out', 'validation']),
+  description: z.string(),
+  /** `<predictor>.<metric>` → value, e.g. `rul.rmse`. */
+  metrics: z.record(z.string(), finite),
+});
+export type Evaluation = z.infer<typeof evaluationSchema>;
+
+/** Where a version came from. */
+export const versionSourceSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('train'),
+    /** The `pdm train` options that shaped it. */
+    seed: z.number().int().nonnegative(),
+    trainUntil: z.string().optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('import'),
+    /** The bundle folder it was read from (as given, relative to the repo when it is inside). */
+    bundle: z.string(),
+    /** The bundle manifest's `createdAt`. */
+    bundleCreatedAt: z.string(),
+    importedAt: z.string(),
+  }),
+]);
+
+/**
+ * The asset model's manifest entry, copied whole: every field the trainers and writeBundle put there
+ * (metrics, calibration, alertThresholds, interval, and fields added later) is kept, never whitelisted.
+ * Only what the registry itself relies on is checked here; the bundle loader checks the rest on
+ * materialisation.
+ */
+export const recordEntrySchema = z.looseObject({
+  predictors: z.array(
+    z.looseObject({
+      name: z.string().min(1),
+      file: z.string().min(1),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    }),
+  ),
+});
+
+export const versionRecordSchema = z.strictObject({
+  schema: z.literal(VERSION_SCHEMA),
+  id: z.string().regex(VERSION_ID),
+  assetModel: z.string().min(1),
+  /** ISO time the models were made: training time, or the imported bundle's `createdAt`. */
+  created: z.string().min(1),
+  source: versionSourceSchema,
+  /** `git rev-parse HEAD` and whether the work tree had changes; nulls outside a git checkout. */
+  git: z.strictObject({ commit: z.string().nullable(), dirty: z.boolean().nullable() }),
+  featureEngineVersion: z.string().min(1),
+  /** Distinct training data sets of the predictors, by hash. */
+  trainingData: z.array(
+    z.strictObject({
+      hash: z.string().min(1),
+      description: z.string(),
+      rows: z.number().int().nonnegative(),
+      predictors: z.array(z.string()),
+    }),
+  ),
+  /** Hyperparameters per predictor. */
+  params: z.record(z.string(), z.record(z.string(), z.union([z.number(), z.string()]))),
+  entry: recordEntrySchema,
+  /** One per predictor file: the bundle path and the blob holding its bytes. */
+  files: z.array(
+    z.strictObject({
+      file: z.string().min(1),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      blob: z.string().regex(/^blobs\/[0-9a-f]{64}\.(json|ubj)$/),
+      bytes: z.number().int().nonnegative(),
+    }),
+  ),
+  /** Validation and held-out metrics, grouped by the evaluation that produced them. */
+  evaluations: z.array(evaluationSchema),
+});
+export type VersionRecord = z.infer<typeof versionRecordSchema>;
+
+/** One move of a champion alias. */
+export const aliasMoveSchema = z.strictObject({
+  at: z.string().min(1),
+  by: z.string(),
+  assetModel: z.string().min(1),
+  /** `import`: first champion, from an imported bundle; `promote`: pushes `to`; `rollback`: pops back to `to`. */
+  action: z.enum(['import', 'promote', 'rollback']),
+  from: z.string().nullable(),
+  to: z.string().regex(VERSION_ID),
+  /** True when the gate refused and `--force` overrode it. */
+  forced: z.boolean(),
+  reason: z.string().optional(),
+  /** The gate's verdict at the time (promotions). */
+  gate: z
+    .strictObject({
+      pass: z.boolean(),
+      reason: z.string(),
+      checks: z.array(z.looseObject({ metric: z.string(), ok: z.boolean() })),
+    })
+    .optional(),
+});
+export type AliasMove = z.infer<typeof aliasMoveSchema>;
+
+export const aliasesSchema = z.strictObject({
+  schema: z.literal(ALIASES_SCHEMA),
+  /** Asset model → champion version id. Always the top of the stack the history replays to. */
+  champions: z.record(z.string(), z.string().regex(VERSION_ID)),
+  history: z.array(aliasMoveSchema),
+});
+export type Aliases = z.infer<typeof aliasesSchema>;
+
+/**
+ * Replays the history into each asset model's champion stack: import/promote push, rollback pops.
+ * The top is the champion; the one below it is where a rollback goes.
+ */
+export function championStacks(history: readonly AliasMove[]): Map<string, string[]> {
+  const stacks = new Map<string, string[]>();
+  for (const move of history) {
+    const stack = stacks.get(move.assetModel) ?? [];
+    if (move.action === 'rollback') stack.pop();
+    else stack.push(move.to);
+    stacks.set(move.assetModel, stack);
+  }
+  return stacks;
+}
