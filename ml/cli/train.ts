@@ -9,7 +9,10 @@ import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { readBundle } from '../bundle/read.ts';
 import { writeBundle } from '../bundle/write.ts';
+import { parseTrainUntil, replayAzureHeldOut } from '../../local/replay/held-out.ts';
+import { evaluationId } from '../registry/evaluations.ts';
 import { gate } from '../registry/gate.ts';
+import type { Evaluation } from '../registry/record.ts';
 import { gitState } from '../registry/git.ts';
 import { DEFAULT_REGISTRY_DIR, readAliases, readVersion, registerBundle } from '../registry/store.ts';
 import { trainAll, TRAINERS } from '../train/index.ts';
@@ -31,6 +34,31 @@ interface TrainOptions {
   seed: number;
   only?: string[];
   json?: boolean;
+  heldOutReplay?: number;
+}
+
+/**
+ * The held-out replay as an evaluation of the training procedure that produced a version: the same trainer
+ * retrained on data before the cut, the whole pipeline replayed after it (local/replay/held-out.ts). Its id
+ * covers the cut, the data and the scoring rule, so only replays at the same cut are compared.
+ */
+async function heldOutReplayEvaluation(dataDir: string, trainUntil: number, dataHash: string, log: (line: string) => void): Promise<Evaluation> {
+  const report = await replayAzureHeldOut({ dataDir, trainUntil, onProgress: log });
+  const metrics: Record<string, number> = {
+    'replay.failures': report.failures,
+    'replay.preceded': report.preceded,
+    'replay.falseAlerts': report.falseAlerts,
+    'replay.alerts': report.alerts,
+  };
+  if (report.medianLeadHours !== null) metrics['replay.medianLeadHours'] = report.medianLeadHours;
+  const key = { data: dataHash, trainUntil: report.trainUntil, scoring: 'component alert 1-72 h before; false = no failure of the component within 72 h' };
+  return {
+    id: evaluationId('industrial-machine', 'azure-held-out-replay', key),
+    name: 'azure-held-out-replay',
+    kind: 'held-out',
+    description: `pdm replay azure --train-until ${report.trainUntil.slice(0, 10)}: the trainer retrained on data before the cut, the pipeline replayed after it`,
+    metrics,
+  };
 }
 
 /** Adds `train` to the program. */
@@ -46,7 +74,21 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed of simulation, splits and samplers', seedArg, 1)
     .option('--only <modelId...>', 'train only these asset models')
     .option('--json', 'print {"versions": [...]} with the new version ids')
-    .action((opts: TrainOptions) => {
+    .option(
+      '--held-out-replay <date>',
+      'industrial-machine: also run the held-out replay at this cut (YYYY-MM-DD, about 2 min) and record preceded / false alerts with the version for the promotion gate',
+      (v: string) => {
+        try {
+          return parseTrainUntil(v);
+        } catch (e) {
+          throw new InvalidArgumentError((e as Error).message);
+        }
+      },
+    )
+    .action(async (opts: TrainOptions) => {
+      if (opts.heldOutReplay !== undefined && opts.only !== undefined && !opts.only.includes('industrial-machine')) {
+        program.error('pdm train: --held-out-replay evaluates industrial-machine: train it too (--only industrial-machine)', { exitCode: 2 });
+      }
       const total = opts.only ? TRAINERS.filter((t) => opts.only!.includes(t.modelId)).length : TRAINERS.length;
       const progress = progressBar({ label: 'train', total, ...(opts.json ? { json: true, out: process.stderr } : {}) });
       const log = (line: string) => progress.log(line);
@@ -63,9 +105,16 @@ export function register(program: Command): void {
         progress.stop();
         // The bundle writer gates every file and builds the manifest entries; the registry stores exactly that.
         const manifest = writeBundle(staging, sets);
+        const extraEvaluations: Record<string, Evaluation[]> = {};
+        if (opts.heldOutReplay !== undefined) {
+          const machine = manifest.models['industrial-machine']!;
+          const hash = machine.predictors[0]?.trainingDataHash ?? 'unknown';
+          extraEvaluations['industrial-machine'] = [await heldOutReplayEvaluation(join(resolve(opts.dataDir), 'azure_pdm'), opts.heldOutReplay, hash, log)];
+        }
         const { versions } = registerBundle(registry, staging, {
           source: () => ({ kind: 'train', seed: opts.seed }),
           git: gitState(ROOT),
+          extraEvaluations,
         });
         let out: string | null = null;
         if (opts.out !== undefined) {

@@ -59,4 +59,14 @@ describe('pdm models', () => {
     expect(pdmFails('models', 'show', 'turbofan@3', '--registry', registry).stderr).toMatch(/UnknownVersionError: no version turbofan@3/);
     expect(pdmFails('models', 'rollback', 'centrifugal-pump', '--no-bundle', '--registry', registry).stderr).toMatch(/NothingToRollBackError/);
   });
+
+  it('refuses a held-out replay for a training run without the industrial machine, before training anything', () => {
+    const registry = tempRegistry();
+
+    const r = pdmFails('train', '--only', 'centrifugal-pump', '--held-out-replay', '2015-02-28', '--registry', registry);
+
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--held-out-replay evaluates industrial-machine/);
+    expect(pdmFails('train', '--only', 'industrial-machine', '--held-out-replay', 'soon', '--registry', registry).stderr).toMatch(/"soon" is not a date/);
+  });
 });
