@@ -41,16 +41,23 @@ export class RetrainInputError extends Error {
   override readonly name: string = 'RetrainInputError';
 }
 
-const exportEventSchema = z.object({
+/** The execution's input: what `StartExecution`, the drift rule or the schedule passes. */
+export const executionInputSchema = z.object({
   assetModel: z.string().min(1),
+  /** Only these predictors. @default every eligible predictor of the asset model */
   predictors: z.array(z.string().min(1)).min(1).optional(),
+  /** Epoch ms; history before it is ignored. @default 0 */
+  fromMs: z.number().optional(),
+  /** Why the run started: `drift`, `schedule` or `manual`. @default 'manual' */
+  trigger: z.string().optional(),
+});
+export type ExecutionInput = z.infer<typeof executionInputSchema>;
+
+const exportEventSchema = z.object({
+  input: executionInputSchema,
   executionName: z.string().min(1),
   /** ISO time the execution started (`$$.Execution.StartTime`). */
   startedAt: z.string().min(1),
-  /** Epoch ms; history before it is ignored. @default 0 */
-  fromMs: z.number().optional(),
-  /** Why the run started: `drift`, `schedule` or `manual`. */
-  trigger: z.string().optional(),
 });
 export type ExportEvent = z.infer<typeof exportEventSchema>;
 
@@ -69,6 +76,8 @@ export interface TrainingJobSpec {
   readonly task: 'binary' | 'regression';
   /** `s3://bucket/data/<job>/train/`: the job's train channel (one CSV, label first, no header). */
   readonly trainUri: string;
+  /** `s3://bucket/models`: SageMaker writes `<it>/<job>/output/model.tar.gz`. */
+  readonly outputUri: string;
   readonly holdoutKey: string;
   readonly hyperparameters: Hyperparameters;
   readonly trainRows: number;
@@ -100,7 +109,8 @@ const toMs = (v: unknown): number => (typeof v === 'string' ? Date.parse(v) : Nu
  * A predictor whose data cannot be split (too little history) is skipped with the reason, not fatal.
  */
 export async function exportTrainingData(event: unknown, deps: ExportDeps): Promise<ExportResult> {
-  const e = parse(exportEventSchema, event, 'export event');
+  const { input, executionName, startedAt } = parse(exportEventSchema, event, 'export event');
+  const e = { ...input, executionName, startedAt };
   const model = findAssetModel(e.assetModel);
   if (!model) throw new RetrainInputError(`unknown asset model "${e.assetModel}"`);
   const plan = retrainPlan(deps.manifest, model, e.predictors);
@@ -143,6 +153,7 @@ export async function exportTrainingData(event: unknown, deps: ExportDeps): Prom
         jobName,
         task: p.task,
         trainUri: `s3://${deps.bucket}/${base}/train/`,
+        outputUri: `s3://${deps.bucket}/${RETRAIN_PREFIX.models}`,
         holdoutKey: `${base}/holdout.csv`,
         hyperparameters: p.hyperparameters,
         trainRows: data.train.length,
