@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_MIN_COUNT, DEFAULT_WINDOW_HOURS } from '../lambdas/core/drift/psi.ts';
+import { DEFAULT_PSI_THRESHOLD } from '../lambdas/core/drift/index.ts';
 
 /** The cdk.json context key that holds the stage configuration. */
 export const CONFIG_CONTEXT_KEY = 'pdm';
@@ -190,7 +191,7 @@ const DriftSchema = z
 /** Defaults of the model lifecycle in AWS (docs/models.md, "Retraining pipeline"). */
 export const RETRAINING_DEFAULTS = {
   autoPromote: false,
-  driftPsiThreshold: 0.2,
+  driftPsiThreshold: DEFAULT_PSI_THRESHOLD,
   holdoutFraction: 0.2,
   instanceType: 'ml.m5.large',
   maxRuntimeMinutes: 60,
