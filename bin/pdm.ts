@@ -17,6 +17,7 @@ import { register as registerDashboard } from '../local/dashboard/cli.ts';
 import { register as registerLoad } from '../local/load/cli.ts';
 import { register as registerReplay } from '../local/replay/cli.ts';
 import { registerModelCommands } from '../ml/cli/index.ts';
+import { registerAwsModelCommands } from '../ml/cli/models-aws.ts';
 
 const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { version: string };
 
@@ -100,6 +101,8 @@ program
 
 registerLocal(program);
 registerModelCommands(program);
+// The local registry's `pdm models` commands join this command when they land.
+registerAwsModelCommands(program.commands.find((c) => c.name() === 'models') ?? program.command('models').description('model versions: the SageMaker Model Registry of a deployed stage (--stage)'));
 registerSimulate(program);
 registerDevices(program);
 registerSmoke(program);

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_MIN_COUNT, DEFAULT_WINDOW_HOURS } from '../lambdas/core/drift/psi.ts';
+import { DEFAULT_PSI_THRESHOLD } from '../lambdas/core/drift/index.ts';
 
 /** The cdk.json context key that holds the stage configuration. */
 export const CONFIG_CONTEXT_KEY = 'pdm';
@@ -187,6 +188,60 @@ const DriftSchema = z
   .strict()
   .default({ enabled: true, windowHours: DEFAULT_WINDOW_HOURS, minCount: DEFAULT_MIN_COUNT, evaluateSeconds: 60 });
 
+/** Defaults of the model lifecycle in AWS (docs/models.md, "Retraining pipeline"). */
+export const RETRAINING_DEFAULTS = {
+  autoPromote: false,
+  driftPsiThreshold: DEFAULT_PSI_THRESHOLD,
+  holdoutFraction: 0.2,
+  instanceType: 'ml.m5.large',
+  maxRuntimeMinutes: 60,
+  volumeSizeGb: 10,
+  parallelTrainingJobs: 1,
+} as const;
+
+const RetrainingSchema = z
+  .object({
+    /**
+     * Approve a retrained version without a human when it passes the gate against the deployed champion
+     * on the same held-out rows (RMSE may rise ≤ 2 % relative, PR-AUC may fall ≤ 0.01). Off: every
+     * version waits in PendingManualApproval for `pdm models approve`. @default false
+     */
+    autoPromote: z.boolean().default(RETRAINING_DEFAULTS.autoPromote),
+    /**
+     * Max PSI over an asset model's top-10 features (metric pdm/FeatureDriftPsi) above which its drift
+     * alarm fires and retraining starts. 0.2 is the common single cut-off between moderate and
+     * significant shift (notes/lifecycle-and-provisioning.md §4). @default 0.2
+     */
+    driftPsiThreshold: z.number().positive().max(10).default(RETRAINING_DEFAULTS.driftPsiThreshold),
+    /**
+     * EventBridge schedule expression that also starts retraining of every asset model, e.g.
+     * `rate(7 days)` or `cron(0 3 ? * MON *)`. Unset: retraining runs on drift or by hand only, so an
+     * idle stage never pays for a training job. @default - no schedule
+     */
+    schedule: z
+      .string()
+      .regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^)]+\))$/, 'schedule must be an EventBridge rate(…) or cron(…) expression')
+      .optional(),
+    /** Newest share of labelled history held out for evaluation (0.05–0.5). @default 0.2 */
+    holdoutFraction: z.number().min(0.05).max(0.5).default(RETRAINING_DEFAULTS.holdoutFraction),
+    /** Training instance. A new account's quota for ml.m5.large training job usage is small but non-zero; see docs/models.md. @default 'ml.m5.large' */
+    instanceType: z
+      .string()
+      .regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'instanceType must look like ml.<family>.<size>, e.g. ml.m5.large')
+      .default(RETRAINING_DEFAULTS.instanceType),
+    /** A training job is stopped after this many minutes (StoppingCondition). @default 60 */
+    maxRuntimeMinutes: z.number().int().min(5).max(1_440).default(RETRAINING_DEFAULTS.maxRuntimeMinutes),
+    /** Training volume, GB. @default 10 */
+    volumeSizeGb: z.number().int().min(1).max(512).default(RETRAINING_DEFAULTS.volumeSizeGb),
+    /**
+     * Training jobs of one run that may run at once (the Map state's MaxConcurrency). 1 keeps a run
+     * inside a one-instance training quota; each job uses one instance. @default 1
+     */
+    parallelTrainingJobs: z.number().int().min(1).max(20).default(RETRAINING_DEFAULTS.parallelTrainingJobs),
+  })
+  .strict()
+  .default({ ...RETRAINING_DEFAULTS });
+
 const email = z.email('not an email address');
 const sms = z.string().regex(/^\+[1-9]\d{6,14}$/, 'not an E.164 phone number (e.g. +14155550100)');
 const httpsUrl = z.url({ protocol: /^https$/, error: 'not an https:// URL' });
@@ -247,6 +302,8 @@ export const StageConfigSchema = z
     ingest: IngestSchema,
     provisioning: ProvisioningSchema,
     alerts: AlertsSchema,
+    /** Model lifecycle in AWS: drift alarms, the retraining state machine, promotion. */
+    retraining: RetrainingSchema,
     /** CloudWatch Logs retention of functions and the transitions log, in days. @default 30 */
     logRetentionDays: z
       .number()
@@ -269,6 +326,8 @@ export type ConsumerConfig = z.infer<ReturnType<typeof consumerSchema>>;
 export type SubscriptionsConfig = z.infer<typeof SubscriptionsSchema>;
 /** Drift settings. */
 export type DriftConfig = z.infer<typeof DriftSchema>;
+/** Retraining settings. */
+export type RetrainingConfig = z.infer<typeof RetrainingSchema>;
 /** Scoring settings. */
 export type ScoringConfig = z.infer<typeof ScoringSchema>;
 

@@ -12,6 +12,7 @@ import { AlertingStack } from './stacks/alerting-stack.ts';
 import { HistoryStack } from './stacks/history-stack.ts';
 import { ENV } from '../lambdas/core/config/env.ts';
 import { IngestStack } from './stacks/ingest-stack.ts';
+import { LifecycleStack } from './stacks/lifecycle-stack.ts';
 import { ModelStack } from './stacks/model-stack.ts';
 import { ObservabilityStack } from './stacks/observability-stack.ts';
 import { ProcessingStack } from './stacks/processing-stack.ts';
@@ -25,6 +26,7 @@ export interface PdmStacks {
   readonly alerting: AlertingStack;
   readonly observability: ObservabilityStack;
   readonly history: HistoryStack;
+  readonly lifecycle: LifecycleStack;
 }
 
 export interface BuildOptions {
@@ -32,6 +34,8 @@ export interface BuildOptions {
   readonly env: Environment;
   /** Model bundle directory. @default `<project>/layers/model` */
   readonly bundleDir?: string;
+  /** The `layers` directory whose `model/` folder is the bundle the lifecycle stack registers and compares with. @default `<project>/layers` */
+  readonly layersDir?: string;
 }
 
 /** Creates the stage's stacks in `app`. */
@@ -114,7 +118,22 @@ export function buildPdmApp(app: App, config: StageConfig, options: BuildOptions
     topicRuleNames: Object.values(ingest.rules).map((r) => r.ruleName!),
     ruleErrorsBucket: stateful.ruleErrorsBucket,
   });
-  return { stateful, ingest, model, processing, alerting, observability, history };
+  // Registry, drift alarms and retraining; the models it trains reach the functions only through the bundle.
+  const lifecycle = new LifecycleStack(app, stackName('Lifecycle'), {
+    ...common,
+    stage: config.stage,
+    retraining: config.retraining,
+    layersDir: options.layersDir ?? resolve(PROJECT_ROOT, 'layers'),
+    opsTopic: stateful.opsTopic,
+    opsTopicKey: stateful.key,
+    historyKey: history.key,
+    warehouse: history.warehouse,
+    athenaResults: history.results,
+    accessLogsBucket: stateful.accessLogsBucket,
+    logRetentionDays: config.logRetentionDays,
+    dataRemovalPolicy: config.dataRemovalPolicy,
+  });
+  return { stateful, ingest, model, processing, alerting, observability, history, lifecycle };
 }
 
 /** Registers the cdk-nag packs (AwsSolutions and Serverless) as validation plugins. */

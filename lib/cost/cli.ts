@@ -99,6 +99,8 @@ export function register(program: Command): void {
     .option('--features-batching-window <s>', 'features-function batching window in seconds, 0–300 (default: the stack default)', Number)
     .option('--twin-write-per-sample', 'model one twin write per sample instead of per asset per invocation')
     .option('--alerts-per-asset <n>', 'alerts per asset per month', Number, 2)
+    .option('--retrains <n>', 'retraining runs a month (one asset model each; on demand, so 0 at rest)', Number, 0)
+    .option('--training-minutes <m>', 'billed minutes of one ml.m5.large training job', Number, 10)
     .option('--sweep', 'price one lever at a time next to this configuration (samples per message, twin writes, windows, scoring, streams)')
     .option('--json', 'print one JSON object')
     .action((opts) => {
@@ -117,6 +119,8 @@ export function register(program: Command): void {
         featuresBatchingWindowSeconds: opts.featuresBatchingWindow,
         twinWritePerInvocation: opts.twinWritePerSample !== true,
         alertsPerAssetPerMonth: opts.alertsPerAsset,
+        retrainsPerMonth: opts.retrains,
+        trainingMinutesPerJob: opts.trainingMinutes,
       };
       if (opts.sweep) {
         const rows = sweep(inputs);

@@ -78,8 +78,15 @@ export const WORKLOAD = {
   logBytesPerInvocation: 1_500,
   /** Custom metrics the handlers emit (docs/handlers.md: 10 + reasons for clean, 12 for features). */
   customMetrics: 30,
-  /** Alarm metrics of the default stack (17 alarms, math alarms count each metric); endpoints add 2 + one per endpoint. */
-  alarms: 22,
+  /**
+   * Alarm metrics of the default stack (17 pipeline alarms, math alarms count each metric, + 3 drift
+   * alarms, one per asset model of the bundle); endpoints add 2 + one per endpoint.
+   */
+  alarms: 25,
+  /** Training jobs per retraining run: the shipped bundle's 7 time-clock predictors over its 2 time-clock asset models. */
+  retrainJobsPerRun: 3.5,
+  /** State transitions of one run: Export, Map, NotifyDone and the execution start, + Train, Evaluate, Register per job. */
+  retrainTransitions: (jobs: number) => 4 + 3 * jobs,
   /** Kinesis on-demand streams start at 4 shards' capacity. */
   onDemandMinShards: 4,
   /** Bytes of a TwinHealthChanged event. */
@@ -137,11 +144,15 @@ export interface CostInputs {
   readonly mix?: Readonly<Partial<Record<AssetModelId, number>>>;
   /** Devices connected all month. @default true */
   readonly alwaysConnected?: boolean;
+  /** Retraining runs a month (one asset model each; drift, schedule or manual). @default 0: retraining is on demand */
+  readonly retrainsPerMonth?: number;
+  /** Billed minutes of one ml.m5.large training job (SageMaker bills per second, start-up included). @default 10 */
+  readonly trainingMinutesPerJob?: number;
 }
 
 export type Service =
   | 'iotCore' | 'kinesis' | 'lambda' | 'dynamodb' | 'timestream' | 'sagemaker'
-  | 'eventbridge' | 'sns' | 's3' | 'cloudwatch' | 'kms' | 'history';
+  | 'eventbridge' | 'sns' | 's3' | 'cloudwatch' | 'kms' | 'history' | 'retraining';
 
 export interface CostLine {
   readonly usd: number;
@@ -217,10 +228,15 @@ export function estimateCost(raw: CostInputs, book: PriceBook = loadPrices()): C
     alertsPerAssetPerMonth: raw.alertsPerAssetPerMonth ?? 2,
     quarantineShare: raw.quarantineShare ?? 0.005,
     alwaysConnected: raw.alwaysConnected ?? true,
+    retrainsPerMonth: raw.retrainsPerMonth ?? 0,
+    trainingMinutesPerJob: raw.trainingMinutesPerJob ?? 10,
   } as const;
   if (!Number.isFinite(inputs.assets) || inputs.assets < 0) throw new CostInputError(`assets must be a number ≥ 0, got ${String(inputs.assets)}`);
   for (const [name, v] of Object.entries({ intervalSeconds: inputs.intervalSeconds, samplesPerMessage: k, batchSize: inputs.batchSize, featuresBatchSize: inputs.featuresBatchSize })) {
     if (!Number.isFinite(v) || v <= 0) throw new CostInputError(`${name} must be a positive number, got ${String(v)}`);
+  }
+  for (const [name, v] of Object.entries({ retrainsPerMonth: inputs.retrainsPerMonth, trainingMinutesPerJob: inputs.trainingMinutesPerJob })) {
+    if (!Number.isFinite(v) || v < 0) throw new CostInputError(`${name} must be a number ≥ 0, got ${String(v)}`);
   }
   if (!Number.isInteger(k)) throw new CostInputError(`samplesPerMessage must be an integer, got ${k}`);
   for (const [name, v] of Object.entries({ batchingWindowSeconds: inputs.batchingWindowSeconds, featuresBatchingWindowSeconds: inputs.featuresBatchingWindowSeconds })) {
@@ -429,7 +445,15 @@ export function estimateCost(raw: CostInputs, book: PriceBook = loadPrices()): C
   });
   const history = line(hist.usd, { ingestGb: hist.usage.ingestGb, storedGb: hist.usage.storedGb, athenaQueries: hist.usage.queries });
   notes.push('History: Firehose $0.075/GB to Iceberg [derived], Parquet at 0.2 of the JSON bytes and 12 months kept [assumed], 3,000 Athena queries at the 10 MB minimum [assumed]; see docs/history.md.');
-  const byService = { iotCore: iot, kinesis, lambda, dynamodb, timestream, sagemaker, eventbridge, sns, s3, cloudwatch, kms, history };
+  // Retraining (lib/stacks/lifecycle-stack.ts): nothing at rest but the drift alarms (counted above);
+  // each run pays its training jobs and state transitions. Its Lambda seconds are a rounding error.
+  const jobs = inputs.retrainsPerMonth * WORKLOAD.retrainJobsPerRun;
+  const transitions = inputs.retrainsPerMonth * WORKLOAD.retrainTransitions(WORKLOAD.retrainJobsPerRun);
+  const retraining = line(
+    ((jobs * inputs.trainingMinutesPerJob) / 60) * p('sagemaker.trainingMl5LargeHour') + (Math.max(0, transitions - 4_000) / 1000) * p('stepfunctions.transitionPer1000'),
+    { runs: inputs.retrainsPerMonth, trainingJobs: jobs, transitions },
+  );
+  const byService = { iotCore: iot, kinesis, lambda, dynamodb, timestream, sagemaker, eventbridge, sns, s3, cloudwatch, kms, history, retraining };
   const total = Object.values(byService).reduce((a, l) => a + l.usd, 0);
   // Writing the samples' history is part of getting the data in and stored at all, as the Timestream
   // writes always were: the history store's ingest (Firehose) joins the floor; its storage and queries

@@ -5,6 +5,9 @@
  */
 import { auc } from '../gbdt/index.ts';
 
+// Shared with the retraining pipeline's evaluation function, which may import the core only.
+export { averagePrecision, rmse } from '../../lambdas/core/model/metrics.ts';
+
 export interface BinaryCounts {
   readonly tp: number;
   readonly fp: number;
@@ -55,33 +58,6 @@ function order(score: ArrayLike<number>): Uint32Array {
   return idx.sort((a, b) => score[b]! - score[a]!);
 }
 
-/**
- * Average precision Σ (Rₙ − Rₙ₋₁) Pₙ over distinct score thresholds, descending (sklearn's definition,
- * no interpolation). NaN without positives.
- */
-export function averagePrecision(score: ArrayLike<number>, y: ArrayLike<number>): number {
-  const idx = order(score);
-  let pos = 0;
-  for (let i = 0; i < y.length; i++) if (y[i]! > 0.5) pos++;
-  if (pos === 0) return Number.NaN;
-  let tp = 0;
-  let seen = 0;
-  let ap = 0;
-  let i = 0;
-  while (i < idx.length) {
-    const s = score[idx[i]!]!;
-    let newTp = 0;
-    while (i < idx.length && score[idx[i]!] === s) {
-      if (y[idx[i]!]! > 0.5) newTp++;
-      seen++;
-      i++;
-    }
-    tp += newTp;
-    ap += (newTp / pos) * (tp / seen);
-  }
-  return ap;
-}
-
 /** ROC AUC, ties counted half; NaN when one class is absent. */
 export function rocAuc(score: ArrayLike<number>, y: ArrayLike<number>): number {
   return auc(score, y);
@@ -129,15 +105,6 @@ export function meanSd(values: readonly number[]): MeanSd {
   if (n === 1) return { mean, sd: 0 };
   const v = values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1);
   return { mean, sd: Math.sqrt(v) };
-}
-
-/** Root-mean-square error; NaN for no rows. */
-export function rmse(pred: ArrayLike<number>, truth: ArrayLike<number>): number {
-  if (pred.length !== truth.length) throw new RangeError(`${pred.length} predictions for ${truth.length} truths`);
-  if (pred.length === 0) return Number.NaN;
-  let s = 0;
-  for (let i = 0; i < pred.length; i++) s += (pred[i]! - truth[i]!) ** 2;
-  return Math.sqrt(s / pred.length);
 }
 
 /**

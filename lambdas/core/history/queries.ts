@@ -123,13 +123,16 @@ GROUP BY asset_id, seq ORDER BY asset_id, seq`,
   };
 }
 
-/** Repairs and replacements (the failure evidence the labels come from) of an asset model since `fromMs`. */
+/**
+ * Repairs and replacements (the failure evidence the labels come from) of an asset model since
+ * `fromMs`, with the component each names (null = the whole asset).
+ */
 export function failureEvents(modelId: string, fromMs: number): SqlQuery {
   checkMs('from', fromMs);
   return {
-    sql: `SELECT DISTINCT asset_id, ts FROM maintenance
+    sql: `SELECT DISTINCT asset_id, ts, component FROM maintenance
 WHERE model_id = ? AND kind IN ('repair', 'replacement') AND ts >= CAST(? AS TIMESTAMP)
-ORDER BY asset_id, ts`,
+ORDER BY asset_id, ts, component`,
     params: [modelId, timestampText(fromMs)],
   };
 }

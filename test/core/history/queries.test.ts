@@ -103,7 +103,7 @@ describe('history queries on DuckDB', () => {
       ['pump-1', 0, [0, 0.5]], ['pump-1', 1, [1, 1.5]], ['pump-2', 0, [0, 0.5]], ['pump-2', 1, [1, 1.5]],
     ]);
     const e = failureEvents('centrifugal-pump', T0);
-    expect(await store.query(e.sql, e.params)).toEqual([{ asset_id: 'pump-1', ts: new Date(T0 + 40 * HOUR).toISOString() }]);
+    expect(await store.query(e.sql, e.params)).toEqual([{ asset_id: 'pump-1', ts: new Date(T0 + 40 * HOUR).toISOString(), component: null }]);
     const l = lastSampleTimes('centrifugal-pump');
     expect((await store.query(l.sql, l.params)).map((r) => r.last_ts)).toEqual([new Date(T0 + 47 * HOUR).toISOString(), new Date(T0 + 47 * HOUR).toISOString()]);
   });

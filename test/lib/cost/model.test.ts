@@ -131,6 +131,20 @@ describe('estimateCost', () => {
     expect(rest.byService.kms.usage).toEqual({ keys: 1 });
     expect(rest.totalUsdPerMonth).toBeLessThanOrEqual(25);
     expect(rest.byService.iotCore.usd + rest.byService.dynamodb.usd + rest.byService.lambda.usd).toBe(0);
+    // Retraining is on demand: at rest only its three drift alarms are billed (inside CloudWatch).
+    expect(rest.byService.retraining.usd).toBe(0);
+    expect(rest.byService.cloudwatch.usage.alarms).toBe(25);
+  });
+
+  it('prices a retraining run as its training jobs, with the state transitions inside the free tier', () => {
+    const base = estimateCost({ assets: 0, intervalSeconds: 60 });
+    const four = estimateCost({ assets: 0, intervalSeconds: 60, retrainsPerMonth: 4, trainingMinutesPerJob: 10 });
+
+    // 4 runs × 3.5 jobs × 10 min at $0.115/h; 4 × (4 + 3 × 3.5) = 58 transitions, under the 4,000 free.
+    expect(four.byService.retraining.usd).toBeCloseTo(((4 * 3.5 * 10) / 60) * 0.115, 2);
+    expect(four.byService.retraining.usage.transitions).toBe(58);
+    expect(four.totalUsdPerMonth - base.totalUsdPerMonth).toBeCloseTo(four.byService.retraining.usd, 2);
+    expect(() => estimateCost({ assets: 0, intervalSeconds: 60, retrainsPerMonth: -1 })).toThrow(/retrainsPerMonth/);
   });
 
   it('costs less at rest with provisioned one-shard streams than with on-demand ones', () => {
