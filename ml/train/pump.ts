@@ -22,6 +22,11 @@ import { loadXgboostModel, predictBatch } from '../../lambdas/core/model/index.t
 import { auc, type TrainParams, train } from '../gbdt/index.ts';
 import type { AssetModelPredictors, PredictorArtifact } from './types.ts';
 import type { TrainingMatrix } from '../../lambdas/core/drift/reference.ts';
+import { calibrateAll, chooseThresholds, type DecisionSeries, fitIsotonic, simulateAlerts, type ThresholdChoice } from './decision.ts';
+import type { Calibration } from '../../lambdas/core/model/decision.ts';
+import { downtimeHoursOf } from '../../lambdas/core/catalog/types.ts';
+import { defaultAlertPolicy } from '../../lambdas/core/alerts/policy.ts';
+import { defaultHealthPolicy } from '../../lambdas/core/twin/health.ts';
 
 export const PUMP_MODEL_ID = 'centrifugal-pump';
 const HOUR = 3_600_000;
@@ -30,6 +35,13 @@ export const PUMP_HORIZON_MS = 24 * HOUR;
 /** RUL target cap; equals the time models' default RUL risk horizon, beyond which RUL carries no risk. */
 export const PUMP_RUL_CAP_MS = 14 * 24 * HOUR;
 const INTERVAL_MS = 600_000;
+/**
+ * Look-ahead the alert thresholds are chosen for: an alert counts as a catch when the failure follows
+ * within 72 h, else as false; the same as the industrial machine's (ml/train/industrial-machine.ts).
+ */
+export const PUMP_ALERT_HORIZON_MS = 72 * HOUR;
+/** Folds (by pump) of the out-of-fold predictions the calibration and thresholds are fitted on. */
+export const PUMP_CALIBRATION_FOLDS = 5;
 const TICKS_PER_DAY = (24 * HOUR) / INTERVAL_MS;
 
 export interface PumpTrainOptions {
@@ -58,6 +70,8 @@ export interface PumpRows {
   readonly rul: Float32Array;
   /** Pump index of each row. */
   readonly pump: Int32Array;
+  /** Clock time (ms) of each row. */
+  readonly t: Float64Array;
 }
 
 export interface PumpDataset {
@@ -68,6 +82,8 @@ export interface PumpDataset {
   readonly hash: string;
   readonly description: string;
   readonly simulatedSamples: number;
+  /** Time (ms) of each pump's bearing failure (its replacement), by pump index; +∞ if none. */
+  readonly failAt: readonly number[];
 }
 
 /**
@@ -161,7 +177,7 @@ export function buildPumpDataset(opts: PumpTrainOptions = {}): PumpDataset {
   const { events, failAt, end } = simulatePumps(fleet, seed);
   const hasher = dataHasher();
   hasher.update(`pdm.pump-training.v1 seed=${seed} pumps=${pumps} stride=${stride}\n${names.join(',')}\n`);
-  const perPump: { x: number[]; failure: number[]; rul: number[] }[] = [];
+  const perPump: { x: number[]; failure: number[]; rul: number[]; t: number[] }[] = [];
   let simulatedSamples = 0;
   for (const asset of fleet) {
     const history = events.get(asset.assetId)!;
@@ -173,6 +189,7 @@ export function buildPumpDataset(opts: PumpTrainOptions = {}): PumpDataset {
     const x: number[] = [];
     const failure: number[] = [];
     const rul: number[] = [];
+    const times: number[] = [];
     for (let r = 0; r < rows.length; r += stride) {
       const row = rows[r]!;
       const t = row.t;
@@ -190,8 +207,9 @@ export function buildPumpDataset(opts: PumpTrainOptions = {}): PumpDataset {
       for (const { i } of keep) x.push(row.vector[i]!);
       failure.push(yFail);
       rul.push(yRul);
+      times.push(t);
     }
-    perPump.push({ x, failure, rul });
+    perPump.push({ x, failure, rul, t: times });
   }
   const split = splitPumps(pumps, seed);
   const gather = (ids: number[]): PumpRows => {
@@ -202,6 +220,7 @@ export function buildPumpDataset(opts: PumpTrainOptions = {}): PumpDataset {
       failure: new Float32Array(n),
       rul: new Float32Array(n),
       pump: new Int32Array(n),
+      t: new Float64Array(n),
     };
     let at = 0;
     for (const p of ids) {
@@ -210,6 +229,7 @@ export function buildPumpDataset(opts: PumpTrainOptions = {}): PumpDataset {
       out.failure.set(d.failure, at);
       out.rul.set(d.rul, at);
       out.pump.fill(p, at, at + d.failure.length);
+      out.t.set(d.t, at);
       at += d.failure.length;
     }
     return out;
@@ -222,6 +242,7 @@ export function buildPumpDataset(opts: PumpTrainOptions = {}): PumpDataset {
     hash: hasher.hex(),
     description: `simulated run-to-failure fleet: ${pumps} centrifugal pumps, a healthy week, then bearing wear over 2–8 days, 10-min samples, seed ${seed} (devices/fleet.ts, ml/train/pump.ts)`,
     simulatedSamples,
+    failAt: fleet.map((a) => failAt.get(a.assetId) ?? Number.POSITIVE_INFINITY),
   };
 }
 
@@ -287,6 +308,135 @@ export function f1At(p: ArrayLike<number>, y: ArrayLike<number>, threshold: numb
 const sigmoid = (m: number) => 1 / (1 + Math.exp(-m));
 const round = (v: number, digits = 4) => Number(v.toFixed(digits));
 
+/** Rows of several groups, in group order. */
+function concatRows(parts: readonly PumpRows[], f: number): PumpRows {
+  const n = parts.reduce((s, d) => s + d.n, 0);
+  const out: PumpRows = {
+    x: new Float32Array(n * f),
+    n,
+    failure: new Float32Array(n),
+    rul: new Float32Array(n),
+    pump: new Int32Array(n),
+    t: new Float64Array(n),
+  };
+  let at = 0;
+  for (const d of parts) {
+    out.x.set(d.x, at * f);
+    out.failure.set(d.failure, at);
+    out.rul.set(d.rul, at);
+    out.pump.set(d.pump, at);
+    out.t.set(d.t, at);
+    at += d.n;
+  }
+  return out;
+}
+
+/** Rows of `d` whose pump is (or, with `invert`, is not) in `pumps`. */
+function rowsOfPumps(d: PumpRows, pumps: ReadonlySet<number>, f: number, invert = false): PumpRows {
+  const keep: number[] = [];
+  for (let i = 0; i < d.n; i++) if (pumps.has(d.pump[i]!) !== invert) keep.push(i);
+  const out: PumpRows = {
+    x: new Float32Array(keep.length * f),
+    n: keep.length,
+    failure: new Float32Array(keep.length),
+    rul: new Float32Array(keep.length),
+    pump: new Int32Array(keep.length),
+    t: new Float64Array(keep.length),
+  };
+  keep.forEach((r, k) => {
+    out.x.set(d.x.subarray(r * f, r * f + f), k * f);
+    out.failure[k] = d.failure[r]!;
+    out.rul[k] = d.rul[r]!;
+    out.pump[k] = d.pump[r]!;
+    out.t[k] = d.t[r]!;
+  });
+  return out;
+}
+
+/** One series per pump of labelled rows: times, calibrated probabilities, the bearing failure. */
+function pumpSeries(rows: PumpRows, p: ArrayLike<number>, failAt: readonly number[]): DecisionSeries[] {
+  const by = new Map<number, { t: number[]; p: number[] }>();
+  for (let i = 0; i < rows.n; i++) {
+    if (Number.isNaN(rows.failure[i]!)) continue;
+    const k = rows.pump[i]!;
+    let s = by.get(k);
+    if (!s) by.set(k, (s = { t: [], p: [] }));
+    s.t.push(rows.t[i]!);
+    s.p.push(p[i]!);
+  }
+  return [...by].map(([k, s]) => {
+    const f = failAt[k]!;
+    const failures = Number.isFinite(f) ? [f] : [];
+    return { key: `pump-${k}`, t: s.t, p: s.p, failures, resets: failures };
+  });
+}
+
+/** Calibration and alert thresholds of the failure classifier, and which pumps they were fitted on. */
+export interface PumpFailureDecisions {
+  readonly calibration: Calibration;
+  readonly choice: ThresholdChoice;
+  /** Pump indices whose out-of-fold rows the calibration and thresholds were fitted on. */
+  readonly pumps: readonly number[];
+  /** Out-of-fold scores (raw) and labels, for the reported validation metrics. */
+  readonly raw: Float64Array;
+  readonly y: Float32Array;
+}
+
+/**
+ * Fits the failure classifier's calibration and alert thresholds on out-of-fold predictions over the
+ * training and validation pumps: the pumps are cut into folds, and each fold is scored by a model
+ * fitted on the other folds with `rounds` trees (the count early stopping chose). Test pumps never
+ * enter, so the test figures stay out of sample.
+ */
+export function fitPumpFailureDecisions(
+  data: PumpDataset,
+  params: Partial<TrainParams>,
+  rounds: number,
+  seed: number,
+): PumpFailureDecisions {
+  const names = data.featureNames;
+  const f = names.length;
+  const pool = concatRows([data.train, data.valid], f);
+  const pumps = [...new Set(pool.pump)].sort((a, b) => a - b);
+  const rng = new Rng(seedFor(seed, 'pump-calibration-folds'));
+  for (let i = pumps.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [pumps[i], pumps[j]] = [pumps[j]!, pumps[i]!];
+  }
+  const k = Math.min(PUMP_CALIBRATION_FOLDS, pumps.length);
+  const fixed: Partial<TrainParams> = { ...params, nRounds: rounds, earlyStoppingRounds: undefined };
+  const scored: PumpRows[] = [];
+  const raws: Float64Array[] = [];
+  for (let fold = 0; fold < k; fold++) {
+    const held = new Set(pumps.filter((_, i) => i % k === fold));
+    const fit = rowsOfPumps(pool, held, f, true);
+    const out = rowsOfPumps(pool, held, f);
+    const model = train(fixed, labelled(fit, fit.failure, f, names));
+    scored.push(out);
+    raws.push(scoreWith(model.toXgboostJson(), out.x, out.n));
+  }
+  const all = concatRows(scored, f);
+  const allRaw = new Float64Array(all.n);
+  let at = 0;
+  for (const r of raws) {
+    allRaw.set(r, at);
+    at += r.length;
+  }
+  const keep = Array.from(all.failure, (y, i) => (Number.isNaN(y) ? -1 : i)).filter((i) => i >= 0);
+  const raw = Float64Array.from(keep, (i) => allRaw[i]!);
+  const y = Float32Array.from(keep, (i) => all.failure[i]!);
+  const calibration = fitIsotonic(raw, y);
+  const model = getAssetModel(PUMP_MODEL_ID);
+  const choice = chooseThresholds(pumpSeries(all, calibrateAll(calibration, allRaw), data.failAt), {
+    health: defaultHealthPolicy('time'),
+    alert: defaultAlertPolicy('time', model.downtimeCostPerHour),
+    downtime: downtimeHoursOf(model),
+    horizon: PUMP_ALERT_HORIZON_MS,
+    describe: `out-of-fold rows of the ${pumps.length} training and validation pumps (${k} folds by pump, each scored by a model fitted without it)`,
+  });
+  return { calibration, choice, pumps: [...pumps].sort((a, b) => a - b), raw, y };
+}
+
 /** Trains the pump's `failure` (24 h) and `rul` predictors. Deterministic for a seed. */
 export function trainPumpPredictors(opts: PumpTrainOptions = {}): AssetModelPredictors {
   const log = opts.log ?? (() => {});
@@ -325,7 +475,7 @@ export function trainPumpPredictors(opts: PumpTrainOptions = {}): AssetModelPred
   }
   const testP = scoreWith(failModel.toXgboostJson(), fTest.x, fTest.n);
   const at = f1At(testP, fTest.y, threshold);
-  const failMetrics = {
+  const failMetrics: Record<string, number> = {
     rocAuc: round(auc(testP, fTest.y)),
     prAuc: round(averagePrecision(testP, fTest.y)),
     f1: round(at.f1),
@@ -334,6 +484,31 @@ export function trainPumpPredictors(opts: PumpTrainOptions = {}): AssetModelPred
     positiveShare: round(fTest.y.reduce((s, v) => s + v, 0) / fTest.n),
     testRows: fTest.n,
   };
+  // Calibration and alert thresholds: out of fold on training and validation pumps, then the alerts
+  // they give on the test pumps through the twin's state machine, with the served model.
+  const decisions = fitPumpFailureDecisions(data, failParams, failModel.trees.length, seed);
+  const testSim = simulateAlerts(
+    pumpSeries(data.test, calibrateAll(decisions.calibration, scoreWith(failModel.toXgboostJson(), data.test.x, data.test.n)), data.failAt),
+    decisions.choice.thresholds.warning,
+    {
+      health: defaultHealthPolicy('time'),
+      alert: defaultAlertPolicy('time', getAssetModel(PUMP_MODEL_ID).downtimeCostPerHour),
+      downtime: downtimeHoursOf(getAssetModel(PUMP_MODEL_ID)),
+      horizon: PUMP_ALERT_HORIZON_MS,
+      describe: 'test pumps',
+    },
+  );
+  Object.assign(failMetrics, {
+    validRows: decisions.raw.length,
+    validFailures: decisions.choice.warning.failures,
+    validFailuresCaught: decisions.choice.warning.caught,
+    validAlerts: decisions.choice.warning.alerts,
+    validFalseAlerts: decisions.choice.warning.falseAlerts,
+    testFailures: testSim.failures,
+    testFailuresCaught: testSim.caught,
+    testAlerts: testSim.alerts,
+    testFalseAlerts: testSim.falseAlerts,
+  });
   log(`  failure: ${failModel.trees.length} trees, test ${JSON.stringify(failMetrics)}`);
 
   // rul: ms to failure, capped at 14 d. The base score starts at the mean label so early trees fit shape, not scale.
@@ -382,6 +557,8 @@ export function trainPumpPredictors(opts: PumpTrainOptions = {}): AssetModelPred
     horizon: PUMP_HORIZON_MS,
     modelJson: failModel.toXgboostJson(),
     threshold,
+    calibration: decisions.calibration,
+    alertThresholds: decisions.choice.thresholds,
     metrics: failMetrics,
     trainingRows: fTrain.n,
     params: paramsRecord(failParams, failModel.trees.length),

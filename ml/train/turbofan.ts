@@ -25,7 +25,14 @@ import { replayFeatures } from '../features/replay.ts';
 import { auc, type TrainParams, train } from '../gbdt/index.ts';
 import { Rng } from '../gbdt/rng.ts';
 import type { RulInterval } from '../../lambdas/core/model/interval.ts';
+import { averageBoostersJson } from './bagging.ts';
 import { fitRulInterval } from './conformal.ts';
+import { calibrateAll, chooseThresholds, fitIsotonic } from './decision.ts';
+import type { AlertThresholds, Calibration } from '../../lambdas/core/model/decision.ts';
+import { downtimeHoursOf } from '../../lambdas/core/catalog/types.ts';
+import { defaultAlertPolicy } from '../../lambdas/core/alerts/policy.ts';
+import { defaultHealthPolicy } from '../../lambdas/core/twin/health.ts';
+import { defaultRiskPolicy } from '../../lambdas/core/twin/twin.ts';
 import type { AssetModelPredictors, PredictorArtifact } from './types.ts';
 import type { TrainingMatrix } from '../../lambdas/core/drift/reference.ts';
 
@@ -33,8 +40,13 @@ import type { TrainingMatrix } from '../../lambdas/core/drift/reference.ts';
 export const RUL_CAP = 125;
 /** Horizon of the failure classifier, in cycles. */
 export const FAILURE_HORIZON = 30;
-/** Share of training engines held out for early stopping and model choice. */
+/** Share of training engines held out for early stopping and model choice (the failure classifier). */
 export const VALID_FRACTION = 0.2;
+/**
+ * Engine folds of the RUL trainer: fold 0 stops the boosting, and the K fold models are averaged into
+ * the served model and calibrate its interval out of fold (docs/cmapss.md, "Cross-fitting").
+ */
+export const RUL_FOLDS = 5;
 /**
  * After early stopping on 80 % of the engines, the model is refitted on all of them with this many
  * times the best round count: on engines held out from both steps this beat the early-stopped model
@@ -149,18 +161,23 @@ function isConstant(set: ReplayedSet, j: number): boolean {
   return true;
 }
 
-/** Shuffles units with a seeded generator and holds out `fraction` of them (at least one). */
-export function splitUnits(
-  units: readonly number[],
-  fraction: number,
-  seed: number,
-): { train: Set<number>; valid: Set<number> } {
+function shuffled(units: readonly number[], seed: number): number[] {
   const order = [...units];
   const rng = new Rng(seed * 7919 + 13);
   for (let i = order.length - 1; i > 0; i--) {
     const j = Math.floor(rng.next() * (i + 1));
     [order[i], order[j]] = [order[j]!, order[i]!];
   }
+  return order;
+}
+
+/** Shuffles units with a seeded generator and holds out `fraction` of them (at least one). */
+export function splitUnits(
+  units: readonly number[],
+  fraction: number,
+  seed: number,
+): { train: Set<number>; valid: Set<number> } {
+  const order = shuffled(units, seed);
   const nValid = Math.min(order.length - 1, Math.max(1, Math.round(order.length * fraction)));
   return { valid: new Set(order.slice(0, nValid)), train: new Set(order.slice(nValid)) };
 }
@@ -216,33 +233,53 @@ function rmse(pred: ArrayLike<number>, truth: ArrayLike<number>): number {
 export interface RulModel {
   readonly modelJson: string;
   readonly featureNames: readonly string[];
-  /** Rounds of the early-stopped model (on the training engines minus the validation engines). */
+  /** Rounds of the early-stopped model (trained without fold 0, stopped on fold 0). */
   readonly bestRounds: number;
-  /** Rounds of the returned model (after the refit). */
+  /** Trees of each served booster (with `ensemble: 'folds'`, every fold model has this many). */
   readonly rounds: number;
-  /** RMSE of the early-stopped model on validation-engine rows whose true RUL ≤ 145 (the test range). */
+  /** RMSE of the early-stopped model on fold-0 rows whose true RUL ≤ 145 (the test range). */
   readonly validRmse: number;
+  /** Fold 0: the engines early stopping chose the round count on. */
   readonly validUnits: readonly number[];
   /**
-   * The 90 % split-conformal interval, from the early-stopped model's residuals on every cycle of the
-   * validation engines (truth capped like the target). The refitted model is served with it: it saw
-   * those engines, so the interval is measured on the closest model that did not.
+   * The 90 % split-conformal interval. With `ensemble: 'folds'` (the default): cross-conformal, from the
+   * out-of-fold residuals of folds 1…K−1, each scored by the fold model that never saw it, with a round
+   * count chosen on fold 0, so no calibration engine took part in any choice of the model that scored it.
+   * Otherwise from the early-stopped model's residuals on fold 0 (the engines it stopped on).
    */
   readonly interval: RulInterval;
+  /** Engines whose residuals the interval holds. */
+  readonly calibrationUnits: readonly number[];
   readonly trainingRows: number;
   readonly params: Readonly<Record<string, number | string>>;
 }
 
+/** How the served RUL model is built after early stopping. */
+export type RulEnsemble =
+  /** The mean of the K fold models (each fitted without one fold), written as one XGBoost model. */
+  | 'folds'
+  /** One model refitted on all engines with {@link REFIT_ROUNDS_SCALE} × the best round count. */
+  | 'refit'
+  /** The early-stopped model itself. */
+  | 'none';
+
 /** Options of {@link trainRulModel}. */
 export interface RulTrainOptions {
-  /** Seeds the validation split and the row/column sampling. @default 1 */
+  /** Seeds the folds and the row/column sampling. @default 1 */
   readonly seed?: number;
   /** Early-stopping ceiling. @default RUL_PARAMS.nRounds (6000) */
   readonly maxRounds?: number;
   /** @default RUL_CAP (125) */
   readonly cap?: number;
-  /** Refit on all engines after early stopping. @default true */
-  readonly refit?: boolean;
+  /** @default 'folds' */
+  readonly ensemble?: RulEnsemble;
+  /** Engine folds (fold 0 is the early-stopping fold). @default RUL_FOLDS (5) */
+  readonly folds?: number;
+  /**
+   * Calibration rows: `'all'` every cycle, `'uncensored'` only cycles whose true RUL is below the cap.
+   * On judge engines held out from the trainer, 'uncensored' covered less (docs/cmapss.md). @default 'all'
+   */
+  readonly calibrateOn?: 'all' | 'uncensored';
   /** Model inputs. @default selectRulFeatures(set) */
   readonly features?: readonly string[];
   /** Overrides of {@link RUL_PARAMS} (for model-choice experiments on validation engines). @default none */
@@ -250,20 +287,43 @@ export interface RulTrainOptions {
 }
 
 /**
- * Trains the RUL regressor: early stopping on a seeded 20 % of the engines, then (by default) a refit on
- * all engines with {@link REFIT_ROUNDS_SCALE} × the best round count.
+ * Cuts the units into `k` seeded folds of near-equal size. Fold 0 equals `splitUnits(units, 1 / k, seed).valid`
+ * when `k` divides the count, so the early-stopping engines are those of the single-split trainer.
+ */
+export function foldUnits(units: readonly number[], k: number, seed: number): number[][] {
+  if (!Number.isInteger(k) || k < 2 || k > units.length) {
+    throw new CmapssDataError(`${units.length} engines cannot be cut into ${k} folds (need 2 ≤ folds ≤ engines)`);
+  }
+  const order = shuffled(units, seed);
+  return Array.from({ length: k }, (_, i) =>
+    order.slice(Math.round((i * order.length) / k), Math.round(((i + 1) * order.length) / k)),
+  );
+}
+
+/**
+ * Trains the RUL regressor. Fold 0 of a seeded K-fold cut of the engines stops the boosting (best round
+ * count); then, by default, K fold models with that round count, each fitted without one fold, are
+ * averaged into the served model (bagging over folds), and their out-of-fold residuals on folds 1…K−1
+ * calibrate the interval (cross-conformal). Both choices were made on training engines held out from
+ * the whole trainer, never on test engines (docs/cmapss.md).
  */
 export function trainRulModel(set: ReplayedSet, opts: RulTrainOptions = {}): RulModel {
   const seed = opts.seed ?? 1;
   const cap = opts.cap ?? RUL_CAP;
+  const ensemble = opts.ensemble ?? 'folds';
+  const uncensored = opts.calibrateOn === 'uncensored';
+  const rows = uncensored ? `the cycles with true RUL below ${cap}` : 'every cycle';
+  const k = opts.folds ?? RUL_FOLDS;
   const features = [...(opts.features ?? selectRulFeatures(set))];
   const label = (rul: number): number => Math.min(rul, cap);
-  const { train: trainUnits, valid } = splitUnits(
+  const folds = foldUnits(
     set.engines.map((e) => e.unit),
-    VALID_FRACTION,
+    k,
     seed,
   );
-  const tr = matrix(set, trainUnits, features, label);
+  const without = (i: number) => new Set(folds.filter((_, j) => j !== i).flat());
+  const valid = new Set(folds[0]);
+  const tr = matrix(set, without(0), features, label);
   const va = matrix(set, valid, features, label);
   // Starting from the label mean saves the first ~50 rounds of climbing from xgboost's 0.5.
   const baseScore = Math.round(mean(tr.y) * 100) / 100;
@@ -278,15 +338,11 @@ export function trainRulModel(set: ReplayedSet, opts: RulTrainOptions = {}): Rul
   const bestRounds = early.bestIteration + 1;
   const inRange: number[] = [];
   const truth: number[] = [];
-  const calPred: number[] = [];
-  const calTruth: number[] = [];
   let r = 0;
   for (const e of set.engines) {
     if (!valid.has(e.unit)) continue;
     const failCycle = e.cycles[e.cycles.length - 1]!;
     for (const c of e.cycles) {
-      calPred.push(Math.max(0, early.validMargins[r]!));
-      calTruth.push(label(failCycle - c));
       if (failCycle - c <= 145) {
         inRange.push(early.validMargins[r]!);
         truth.push(label(failCycle - c));
@@ -295,37 +351,85 @@ export function trainRulModel(set: ReplayedSet, opts: RulTrainOptions = {}): Rul
     }
   }
   const validRmse = rmse(inRange, truth);
-  const interval = fitRulInterval(
-    calPred,
-    calTruth,
-    `every cycle of the ${valid.size} validation engines (seed ${seed}), early-stopped model, truth capped at ${cap}`,
-  );
-  let booster = early;
-  let trainingRows = tr.n;
-  if (opts.refit ?? true) {
-    const all = matrix(set, undefined, features, label);
-    const { earlyStoppingRounds: _, ...rest } = params;
-    booster = train(
-      { ...rest, nRounds: Math.max(1, Math.round(bestRounds * REFIT_ROUNDS_SCALE)) },
-      { ...all, featureNames: [...features] },
+  const { earlyStoppingRounds: _, ...fixed } = params;
+
+  let modelJson: string;
+  let rounds: number;
+  let trainingRows: number;
+  let interval: RulInterval;
+  let calibrationUnits: number[];
+  let how: string;
+  if (ensemble === 'folds') {
+    const boosters = [early];
+    const calPred: number[] = [];
+    const calTruth: number[] = [];
+    // Together the fold models saw every engine.
+    trainingRows = set.engines.reduce((s, e) => s + e.vectors.length, 0);
+    for (let i = 1; i < k; i++) {
+      const fit = matrix(set, without(i), features, label);
+      // Each fold model samples differently, as bagged models should; the round count is fold 0's.
+      const b = train(
+        { ...fixed, nRounds: bestRounds, seed: seed * 1000 + i, baseScore: Math.round(mean(fit.y) * 100) / 100 },
+        { ...fit, featureNames: [...features] },
+      );
+      boosters.push(b);
+      const held = matrix(set, new Set(folds[i]), features, (rul) => rul);
+      const p = predictBatch(loadXgboostModel(b.toXgboostJson()), held.x, held.n);
+      for (let j = 0; j < held.n; j++) {
+        if (uncensored && held.y[j]! >= cap) continue;
+        calPred.push(Math.max(0, p[j]!));
+        calTruth.push(label(held.y[j]!));
+      }
+    }
+    calibrationUnits = folds.slice(1).flat();
+    interval = fitRulInterval(
+      calPred,
+      calTruth,
+      `cross-conformal: ${rows} of ${calibrationUnits.length} engines (folds 1–${k - 1} of ${k}, seed ${seed}), ` +
+        `each scored by the fold model fitted without it; rounds chosen on fold 0; truth capped at ${cap}`,
     );
-    trainingRows = all.n;
+    modelJson = averageBoostersJson(boosters, features);
+    rounds = bestRounds;
+    how = `mean of ${k} fold models (each without one fold of engines), ${bestRounds} rounds each`;
+  } else {
+    const rawVa = matrix(set, valid, features, (rul) => rul).y;
+    const keep = Array.from(rawVa, (_, j) => j).filter((j) => !uncensored || rawVa[j]! < cap);
+    calibrationUnits = [...valid];
+    interval = fitRulInterval(
+      keep.map((j) => Math.max(0, early.validMargins[j]!)),
+      keep.map((j) => va.y[j]!),
+      `${rows} of the ${valid.size} early-stopping engines (seed ${seed}), early-stopped model, truth capped at ${cap}`,
+    );
+    let booster = early;
+    trainingRows = tr.n;
+    if (ensemble === 'refit') {
+      const all = matrix(set, undefined, features, label);
+      booster = train(
+        { ...fixed, nRounds: Math.max(1, Math.round(bestRounds * REFIT_ROUNDS_SCALE)) },
+        { ...all, featureNames: [...features] },
+      );
+      trainingRows = all.n;
+    }
+    modelJson = booster.toXgboostJson();
+    rounds = booster.bestIteration + 1;
+    how = ensemble === 'refit' ? `refit on all engines, ${REFIT_ROUNDS_SCALE} x best rounds` : 'early-stopped model';
   }
   return {
-    modelJson: booster.toXgboostJson(),
+    modelJson,
     featureNames: features,
     bestRounds,
-    rounds: booster.bestIteration + 1,
+    rounds,
     validRmse,
     validUnits: [...valid].sort((a, b) => a - b),
     interval,
+    calibrationUnits: calibrationUnits.sort((a, b) => a - b),
     trainingRows,
     params: paramRecord(params, {
       rulCap: cap,
-      validFraction: VALID_FRACTION,
+      folds: k,
       bestRounds,
-      rounds: booster.bestIteration + 1,
-      refit: (opts.refit ?? true) ? `all engines, ${REFIT_ROUNDS_SCALE} x best rounds` : 'none',
+      rounds,
+      ensemble: how,
     }),
   };
 }
@@ -411,36 +515,54 @@ export function bestF1Threshold(score: ArrayLike<number>, y: ArrayLike<number>):
   return best;
 }
 
-/** A trained failure classifier with its validation metrics. */
+/** A trained failure classifier with its validation metrics, calibration and alert thresholds. */
 export interface FailureModel {
   readonly modelJson: string;
   readonly featureNames: readonly string[];
   readonly threshold: number;
+  /** Raw output → probability, isotonic, fitted on the out-of-fold rows of `calibrationUnits`. */
+  readonly calibration: Calibration;
+  /** WATCH / WARNING / CRITICAL on the calibrated probability, chosen on the same rows. */
+  readonly alertThresholds: AlertThresholds;
+  /** Engines whose out-of-fold predictions the calibration and thresholds were fitted on. */
+  readonly calibrationUnits: readonly number[];
   readonly metrics: Readonly<Record<string, number>>;
   readonly trainingRows: number;
   readonly params: Readonly<Record<string, number | string>>;
 }
 
 /**
+ * Alert look-ahead the turbofan thresholds are chosen for: the held-out replay's false-alert horizon,
+ * which is the twin's RUL horizon (local/replay/cmapss.ts).
+ */
+export const TURBOFAN_ALERT_HORIZON = defaultRiskPolicy('cycle').rulHorizon;
+
+/**
  * Trains P(failure within `horizon` cycles): label 1 at cycle c when the engine failed at most `horizon`
  * cycles after c (known for run-to-failure training engines; point-in-time, the features only see ≤ c).
- * The model is the early-stopped one, not refitted: its threshold and metrics are then measured on engines
- * it never saw, and they describe exactly the model that ships.
+ * The model is the early-stopped one (fold 0 of {@link RUL_FOLDS} engine folds stops it), not refitted:
+ * its threshold and ranking metrics are measured on engines it never trained on and describe exactly the
+ * model that ships. Calibration and alert thresholds come from out-of-fold predictions on folds 1…K−1,
+ * each scored by a model fitted without that fold with the early-stopped round count (more failures to
+ * choose thresholds on than fold 0's), and the costs of the turbofan catalog entry.
  */
 export function trainFailureModel(
   set: ReplayedSet,
-  opts: { seed?: number; horizon?: number; maxRounds?: number } = {},
+  opts: { seed?: number; horizon?: number; maxRounds?: number; folds?: number } = {},
 ): FailureModel {
   const seed = opts.seed ?? 1;
   const horizon = opts.horizon ?? FAILURE_HORIZON;
+  const k = opts.folds ?? RUL_FOLDS;
   const features = selectRulFeatures(set);
   const label = (rul: number): number => (rul <= horizon ? 1 : 0);
-  const { train: trainUnits, valid } = splitUnits(
+  const folds = foldUnits(
     set.engines.map((e) => e.unit),
-    VALID_FRACTION,
+    k,
     seed,
   );
-  const tr = matrix(set, trainUnits, features, label);
+  const without = (i: number) => new Set(folds.filter((_, j) => j !== i).flat());
+  const valid = new Set(folds[0]);
+  const tr = matrix(set, without(0), features, label);
   const va = matrix(set, valid, features, label);
   const params: Partial<TrainParams> = {
     ...FAILURE_PARAMS,
@@ -452,16 +574,74 @@ export function trainFailureModel(
   const modelJson = booster.toXgboostJson();
   const p = predictBatch(loadXgboostModel(modelJson), va.x, va.n);
   const { threshold, f1 } = bestF1Threshold(p, va.y);
+  const rounds = booster.bestIteration + 1;
+
+  const { earlyStoppingRounds: _, ...fixed } = params;
+  const series: { unit: number; t: number[]; raw: number[]; failure: number }[] = [];
+  const raw: number[] = [];
+  const y: number[] = [];
+  for (let i = 1; i < k; i++) {
+    const fit = matrix(set, without(i), features, label);
+    const m = train({ ...fixed, nRounds: rounds, seed: seed * 1000 + i }, { ...fit, featureNames: [...features] });
+    const held = new Set(folds[i]);
+    const out = matrix(set, held, features, label);
+    const scores = predictBatch(loadXgboostModel(m.toXgboostJson()), out.x, out.n);
+    let r = 0;
+    // matrix() lays engines out in set order: walk the set the same way to cut the scores per engine.
+    for (const e of set.engines) {
+      if (!held.has(e.unit)) continue;
+      const s = { unit: e.unit, t: [...e.cycles], raw: [] as number[], failure: e.cycles[e.cycles.length - 1]! + 1 };
+      for (let c = 0; c < e.cycles.length; c++, r++) {
+        s.raw.push(scores[r]!);
+        raw.push(scores[r]!);
+        y.push(out.y[r]!);
+      }
+      series.push(s);
+    }
+  }
+  const calibration = fitIsotonic(raw, y);
+  const calibrationUnits = series.map((s) => s.unit).sort((a, b) => a - b);
+  const choice = chooseThresholds(
+    series.map((s) => ({
+      key: `cmapss-${s.unit}`,
+      t: s.t,
+      p: calibrateAll(calibration, s.raw),
+      // The engine is lost after its last recorded cycle.
+      failures: [s.failure],
+    })),
+    {
+      health: defaultHealthPolicy('cycle'),
+      alert: defaultAlertPolicy('cycle', TURBOFAN.downtimeCostPerHour),
+      downtime: downtimeHoursOf(TURBOFAN),
+      horizon: TURBOFAN_ALERT_HORIZON,
+      describe:
+        `out-of-fold cycles of ${calibrationUnits.length} training engines (folds 1–${k - 1} of ${k}, seed ${seed}, ` +
+        'each scored by a model fitted without its fold)',
+    },
+  );
   return {
     modelJson,
     featureNames: features,
     threshold,
-    metrics: { prAuc: averagePrecision(p, va.y), rocAuc: auc(p, va.y), f1, validRows: va.n },
+    calibration,
+    alertThresholds: choice.thresholds,
+    calibrationUnits,
+    metrics: {
+      prAuc: averagePrecision(p, va.y),
+      rocAuc: auc(p, va.y),
+      f1,
+      validRows: va.n,
+      calibrationRows: raw.length,
+      validFailures: choice.warning.failures,
+      validFailuresCaught: choice.warning.caught,
+      validAlerts: choice.warning.alerts,
+      validFalseAlerts: choice.warning.falseAlerts,
+    },
     trainingRows: tr.n,
     params: paramRecord(params, {
       horizon,
-      validFraction: VALID_FRACTION,
-      rounds: booster.bestIteration + 1,
+      folds: k,
+      rounds,
     }),
   };
 }
@@ -578,6 +758,8 @@ export function trainTurbofanPredictors(opts: TurbofanTrainOptions): AssetModelP
     kind: 'failure',
     horizon: FAILURE_HORIZON,
     threshold: failure.threshold,
+    calibration: failure.calibration,
+    alertThresholds: failure.alertThresholds,
     modelJson: failure.modelJson,
     featureNames: failure.featureNames,
     metrics: failure.metrics,

@@ -48,7 +48,7 @@ describe('evaluateCmapss', () => {
       seeds: 1,
     });
 
-    // Measured 10.54 for seed 1; 5 seeds gave 10.32 ± 0.17 with features-2 (docs/cmapss.md).
+    // Measured 10.19 for seed 1; 5 seeds gave 10.22 ± 0.14 with the fold ensemble (docs/cmapss.md).
     expect(r.rmse).toBeLessThanOrEqual(13);
     expect(r.dataset).toBe('FD001');
     expect(r.engines).toEqual({ train: 100, test: 100 });

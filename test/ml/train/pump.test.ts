@@ -28,6 +28,23 @@ describe('trainPumpPredictors', () => {
     expect(failure.metrics.rocAuc).toBeGreaterThan(0.97);
   });
 
+  it('calibrates the failure classifier and chooses its alert thresholds on training and validation pumps only', () => {
+    const failure = result.predictors.find((p) => p.kind === 'failure')!;
+    const labelled = (y: Float32Array) => y.filter((v) => !Number.isNaN(v)).length;
+    const split = splitPumps(16, 3);
+
+    expect(failure.calibration?.method).toBe('isotonic');
+    // Out-of-fold rows of every training and validation pump, and not one test row.
+    expect(failure.calibration!.rows).toBe(labelled(data.train.failure) + labelled(data.valid.failure));
+    expect(failure.metrics.validFailures).toBe(split.train.length + split.valid.length);
+    const t = failure.alertThresholds!;
+    expect(0 < t.watch && t.watch < t.warning && t.warning < t.critical && t.critical <= 1).toBe(true);
+    expect(t.basis).toContain('24 h');
+    // The test pumps are then run through the state machine at those thresholds: each fails once.
+    expect(failure.metrics.testFailures).toBe(split.test.length);
+    expect(failure.metrics.testFailuresCaught).toBeLessThanOrEqual(split.test.length);
+  });
+
   it('predicts a RUL in milliseconds that falls as failure nears', () => {
     const rul = result.predictors.find((p) => p.kind === 'rul')!;
     const model = loadXgboostModel(rul.modelJson);
