@@ -1,5 +1,5 @@
 /**
- * `pdm models register|approve|rollback|versions|check --stage S`: the SageMaker Model Registry of a
+ * `pdm models register|approve|versions|check --stage S` (and `rollback M --stage S`, via {@link rollbackStage}): the SageMaker Model Registry of a
  * deployed stage, with the user's credentials. The registry adapter is
  * `lambdas/adapters/aws/model-registry.ts`; this module only turns bundle predictors and command-line
  * options into its calls. Deploying stays the bundle's job: `check` tells whether each group's champion
@@ -143,6 +143,27 @@ const common = (cmd: Command): Command =>
 
 const one = (cmd: Command): Command => common(cmd).requiredOption('--asset-model <id>', 'asset model, e.g. centrifugal-pump').requiredOption('--predictor <name>', 'predictor, e.g. failure');
 
+export interface StageRollbackOptions {
+  readonly stage: string;
+  readonly region?: string;
+  readonly assetModel: string;
+  readonly predictor: string;
+  readonly reason: string;
+  readonly json?: boolean;
+}
+
+/**
+ * `pdm models rollback M --stage S --predictor P --reason T` (the local `rollback` command hands over when
+ * `--stage` is given): rejects the champion so the newest earlier Approved version serves again.
+ */
+export async function rollbackStage(o: StageRollbackOptions): Promise<void> {
+  const { registry } = clients(o.region);
+  const group = modelPackageGroupName(o.stage, o.assetModel, o.predictor);
+  const r = await registry.rollback(group, o.reason);
+  if (o.json) out(JSON.stringify({ rejected: r.rejected.version, champion: r.champion.version }));
+  else out(`${group}: version ${r.rejected.version} rejected; champion is now version ${r.champion.version}`);
+}
+
 /** Adds the AWS registry subcommands to `models` (the `pdm models` command, created by the caller). */
 export function registerAwsModelCommands(models: Command): void {
   common(models.command('register').description('register the bundle\'s predictors as model package versions (PendingManualApproval, or Approved with --approve)'))
@@ -188,16 +209,6 @@ export function registerAwsModelCommands(models: Command): void {
         if (r.champion?.version !== v.version) out('  a newer version is approved, so it stays the champion (roll back to reject it)');
         out('  deploy it: put its model file into the bundle (layers/model), check with pdm models check, then cdk deploy');
       }
-    });
-
-  one(models.command('rollback').description('reject the champion so the newest earlier Approved version serves again'))
-    .requiredOption('--reason <text>', 'why (recorded as the rejection description)')
-    .action(async (o: StageOpts & { reason: string }) => {
-      const { registry } = clients(o.region);
-      const group = modelPackageGroupName(o.stage, o.assetModel!, o.predictor!);
-      const r = await registry.rollback(group, o.reason);
-      if (o.json) out(JSON.stringify({ rejected: r.rejected.version, champion: r.champion.version }));
-      else out(`${group}: version ${r.rejected.version} rejected; champion is now version ${r.champion.version}`);
     });
 
   one(models.command('versions').description('list a predictor\'s versions, newest first, marking the champion')).action(async (o: StageOpts) => {

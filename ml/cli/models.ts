@@ -242,6 +242,11 @@ function registryOption(cmd: Command): Command {
 }
 
 /** Adds `models` and its subcommands to the program. */
+/** `rollback --stage` without the predictor or the reason it needs. */
+export class StageRollbackArgsError extends Error {
+  override readonly name: string = 'StageRollbackArgsError';
+}
+
 export function register(program: Command): void {
   const models = program
     .command('models')
@@ -336,10 +341,29 @@ export function register(program: Command): void {
       .argument('<assetModel>', 'e.g. turbofan')
       .option('--reason <text>', 'why; recorded in the alias history')
       .option('--bundle <dir>', 'bundle folder to rebuild', DEFAULT_BUNDLE_DIR)
-      .option('--no-bundle', 'move the alias only'),
-  ).action((assetModel: string, opts: Common & { reason?: string; bundle: string | false }) => {
+      .option('--no-bundle', 'move the alias only')
+      .option('--stage <name>', 'roll back in the SageMaker Model Registry of this deployed stage instead (with --predictor and --reason)')
+      .option('--region <region>', 'with --stage: AWS region of the stage')
+      .option('--predictor <name>', 'with --stage: the predictor whose model package group to roll back, e.g. failure'),
+  ).action(async (assetModel: string, opts: Common & { reason?: string; bundle: string | false; stage?: string; region?: string; predictor?: string }) => {
     if (assetModel.includes('@')) {
       throw new WrongAssetModelError(`rollback takes an asset model (e.g. ${assetModel.split('@')[0]}), not a version id (${assetModel})`);
+    }
+    if (opts.stage !== undefined) {
+      if (opts.predictor === undefined || opts.reason === undefined) {
+        throw new StageRollbackArgsError('rollback --stage needs --predictor <name> and --reason <text> (the reason is recorded as the rejection description)');
+      }
+      // Loaded only here: the SageMaker client is not needed by the local commands.
+      const { rollbackStage } = await import('./models-aws.ts');
+      await rollbackStage({
+        stage: opts.stage,
+        assetModel,
+        predictor: opts.predictor,
+        reason: opts.reason,
+        ...(opts.region !== undefined ? { region: opts.region } : {}),
+        ...(opts.json ? { json: true } : {}),
+      });
+      return;
     }
     const dir = resolve(opts.registry);
     const bundleDir = opts.bundle === false ? null : resolve(opts.bundle);

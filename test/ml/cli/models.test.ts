@@ -69,4 +69,14 @@ describe('pdm models', () => {
     expect(r.stderr).toMatch(/--held-out-replay evaluates industrial-machine/);
     expect(pdmFails('train', '--only', 'industrial-machine', '--held-out-replay', 'soon', '--registry', registry).stderr).toMatch(/"soon" is not a date/);
   });
+
+  it('offers the local and the deployed-stage commands side by side, and rollback --stage asks for what it needs', () => {
+    const help = pdm('models', '--help');
+
+    for (const c of ['list', 'promote', 'rollback', 'register', 'approve', 'versions', 'check']) expect(help).toMatch(new RegExp(`^  ${c} `, 'm'));
+    const r = pdmFails('models', 'rollback', 'turbofan', '--stage', 'dev');
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/StageRollbackArgsError: rollback --stage needs --predictor/);
+  });
 });
+
