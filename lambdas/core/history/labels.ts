@@ -55,7 +55,7 @@ export function labelRows(input: LabelInput, vectorLength: number): LabelledRow[
 export interface TimeSplit {
   /** Training rows: ts < trainUntil (= validFrom − purge). */
   readonly trainUntil: number;
-  /** Validation rows: validFrom ≤ ts < validUntil (= testFrom − purge). */
+  /** Validation rows: validFrom ≤ ts < validUntil (= testFrom). */
   readonly validFrom: number;
   readonly validUntil: number;
   /** Held-out rows: ts ≥ testFrom. */
@@ -65,12 +65,14 @@ export interface TimeSplit {
 /**
  * Cuts the observed time span [first, last] at fractions: train before `validAt`, validation until
  * `testAt`, held out after. Time, not rows: a fleet that grows keeps its newest period for the test.
- * The training and validation slices each end `purgeMs` before the next slice starts, so no label of
- * theirs (failure within the horizon = the purge) looks into the slice after them.
+ * The training slice ends `purgeMs` (the failure horizon) before validation starts, so no training
+ * label looks into the slices after it. Validation is not purged: it only stops the boosting and fits
+ * calibration and thresholds, and on a few days of history a purge of a day would leave it nearly empty;
+ * its last labels may use a failure time inside the held-out slice, never a held-out feature row.
  */
 export function timeSplit(first: number, last: number, opts: { validAt: number; testAt: number; purgeMs: number }): TimeSplit {
   const span = last - first;
   const validFrom = first + Math.round(span * opts.validAt);
   const testFrom = first + Math.round(span * opts.testAt);
-  return { trainUntil: validFrom - opts.purgeMs, validFrom, validUntil: testFrom - opts.purgeMs, testFrom };
+  return { trainUntil: validFrom - opts.purgeMs, validFrom, validUntil: testFrom, testFrom };
 }
