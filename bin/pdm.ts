@@ -13,6 +13,7 @@ import { register as registerCost } from '../lib/cost/cli.ts';
 import { register as registerLocal } from '../local/cli.ts';
 import { register as registerHistory } from '../local/history/cli.ts';
 import { register as registerDrift } from '../local/history/drift.ts';
+import { register as registerRetrain } from '../local/history/retrain.ts';
 import { register as registerDashboard } from '../local/dashboard/cli.ts';
 import { register as registerLoad } from '../local/load/cli.ts';
 import { register as registerReplay } from '../local/replay/cli.ts';
@@ -111,6 +112,7 @@ registerReplay(program);
 registerLoad(program);
 registerHistory(program);
 registerDrift(program);
+registerRetrain(program);
 registerDashboard(program);
 
 try {

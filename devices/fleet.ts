@@ -21,6 +21,7 @@ import {
 import { AssetEventLog, type DeviceEventOptions } from './events.ts';
 import { machineReadings, pumpReadings, turbofanReadings, type Wear } from './physics.ts';
 import { Rng, seedFor } from './rng.ts';
+import { type DriftScenario, DriftShift } from './scenario.ts';
 
 export interface Degradation {
   readonly component: string;
@@ -118,6 +119,13 @@ export interface SimulatorOptions {
    * @default undefined
    */
   readonly events?: boolean | DeviceEventOptions;
+  /**
+   * Opt-in scenario (`devices/scenario.ts`): `{ name: 'drift', atTick }` shifts the fleet's operating
+   * regime and recalibrates some sensors from `atTick` on, and makes wear recur after each replacement.
+   * Absent: the default fleet, exactly as before scenarios existed.
+   * @default undefined
+   */
+  readonly scenario?: DriftScenario;
 }
 
 interface RealismRuntime {
@@ -136,6 +144,8 @@ interface AssetRuntime {
   failed: boolean;
   /** The asset's own manufacturing variation (standard normal), fixed for its life. */
   readonly variation: number;
+  /** The wear under way when wear recurs (drift scenario): the fleet's degradation, then the next ones. */
+  schedule?: Degradation;
 }
 
 /** Generates device messages tick by tick; deterministic for a seed. */
@@ -148,6 +158,7 @@ export class FleetSimulator {
   private readonly faults: Rng;
   private readonly realism: RealismRuntime | undefined;
   private readonly eventLogs: ReadonlyMap<string, AssetEventLog> | undefined;
+  private readonly shift: DriftShift | undefined;
   tick = 0;
 
   constructor(
@@ -160,9 +171,12 @@ export class FleetSimulator {
     this.perMessage = options.samplesPerMessage ?? 1;
     this.faultRate = options.faultRate ?? 0;
     this.faults = new Rng(seedFor(seed, 'faults'));
+    this.shift = options.scenario ? new DriftShift(options.scenario, fleet, seed) : undefined;
     this.runtimes = fleet.map((asset) => {
       const rng = new Rng(seedFor(seed, asset.assetId));
-      return { asset, rng, seq: 0, installedTick: 0, buffer: [], failed: false, variation: rng.normal() };
+      const rt: AssetRuntime = { asset, rng, seq: 0, installedTick: 0, buffer: [], failed: false, variation: rng.normal() };
+      if (this.shift && asset.degradation) rt.schedule = asset.degradation;
+      return rt;
     });
     if (options.events) {
       const eventOptions = options.events === true ? {} : options.events;
@@ -232,7 +246,7 @@ export class FleetSimulator {
 
   /** Wear of each component of an asset at the current tick. */
   wearOf(rt: AssetRuntime): Wear {
-    const d = rt.asset.degradation;
+    const d = rt.schedule ?? rt.asset.degradation;
     if (!d || rt.failed) return {};
     const progress = (this.tick - Math.max(d.startTick, rt.installedTick)) / (d.failTick - d.startTick);
     return { [d.component]: Math.min(1, Math.max(0, progress)) };
@@ -244,7 +258,7 @@ export class FleetSimulator {
     const ts = this.now;
     for (const rt of this.runtimes) {
       const { asset } = rt;
-      const d = asset.degradation;
+      const d = rt.schedule ?? asset.degradation;
       if (d && !rt.failed && this.tick >= d.failTick && rt.installedTick < d.failTick) {
         // The part fails; the crew replaces it: a maintenance message, and wear starts again.
         rt.installedTick = this.tick;
@@ -259,7 +273,11 @@ export class FleetSimulator {
             component: d.component,
           }),
         });
-        rt.failed = true;
+        if (rt.schedule && this.shift) {
+          // Wear recurs: the new part runs healthy for a while, then wears out over the same span.
+          const start = this.tick + this.shift.nextHealthySpell(asset.assetId);
+          rt.schedule = { component: d.component, startTick: start, failTick: start + (d.failTick - d.startTick) };
+        } else rt.failed = true;
       }
       const log = this.eventLogs?.get(asset.assetId);
       if (log) {
@@ -320,11 +338,19 @@ export class FleetSimulator {
   }
 
   private readingsFor(rt: AssetRuntime): Record<string, number> {
+    const readings = this.baseReadings(rt);
+    if (this.shift?.active(this.tick)) this.shift.apply(rt.asset.assetId, rt.asset.modelId, readings);
+    return readings;
+  }
+
+  private baseReadings(rt: AssetRuntime): Record<string, number> {
     const wear = this.wearOf(rt);
     switch (rt.asset.modelId) {
       case 'centrifugal-pump': {
         const hours = (this.tick * this.interval) / 3_600_000;
-        const load = 0.7 + 0.2 * Math.sin((2 * Math.PI * hours) / 24) + 0.03 * rt.rng.normal();
+        // One noise draw either way, so the shift does not move the asset's random stream.
+        const z = rt.rng.normal();
+        const load = this.shift?.active(this.tick) ? this.shift.pumpLoad(hours, z) : 0.7 + 0.2 * Math.sin((2 * Math.PI * hours) / 24) + 0.03 * z;
         return pumpReadings(Math.min(1, Math.max(0.1, load)), wear, rt.rng);
       }
       case 'industrial-machine':

@@ -11,6 +11,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { TwinHealthChangedDetail } from '../lambdas/core/alerts/policy.ts';
 import type { DashboardSource } from './dashboard/source.ts';
 import { type LocalRuntime, type RunSummary, startLocalRuntime } from './runtime/runtime.ts';
+import { DEFAULT_DRIFT_AT_TICK, SCENARIOS, type ScenarioName } from '../devices/scenario.ts';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -22,6 +23,12 @@ function positiveInt(value: string): number {
 export function tcpPort(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('expected a port number from 0 to 65535');
+  return n;
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
   return n;
 }
 
@@ -104,6 +111,9 @@ interface LocalOpts {
   scoring: 'in-lambda' | 'endpoint';
   alertsJsonl?: string;
   webhook?: string;
+  scenario: ScenarioName;
+  driftAt?: number;
+  driftMinCount?: number;
 }
 
 async function runLocal(opts: LocalOpts): Promise<void> {
@@ -121,11 +131,16 @@ async function runLocal(opts: LocalOpts): Promise<void> {
     },
     ...(json ? {} : { onAlert: (a: TwinHealthChangedDetail) => a.severity !== 'info' && out(formatAlert(a)) }),
     onFailure: (r) => !json && out(`on-failure: ${r.stream} ${r.sequenceNumber} (${r.partitionKey}) after ${r.attempts} attempts`),
+    ...(opts.scenario === 'drift' ? { scenario: { name: 'drift' as const, atTick: opts.driftAt ?? DEFAULT_DRIFT_AT_TICK } } : {}),
+    ...(opts.driftMinCount !== undefined ? { drift: { minCount: opts.driftMinCount } } : {}),
   });
   let dashboard: DashboardHandle | null = null;
   if (opts.dashboard) dashboard = await maybeDashboard(runtime, opts.port);
   if (!json) {
     out(`pdm local: ${opts.assets} assets, speed ${opts.speed}× (one 10-min tick every ${(600 / opts.speed).toFixed(2)} s)`);
+    if (opts.scenario === 'drift') {
+      out(`  scenario drift: new operating regime and sensor recalibration from tick ${opts.driftAt ?? DEFAULT_DRIFT_AT_TICK}; wear recurs`);
+    }
     out(`  MQTT broker ${runtime.brokerUrl}` + (opts.dataDir ? `  data dir ${opts.dataDir}` : ''));
     out(`  device credentials ${runtime.credentialsFile} (pdm simulate --broker ${runtime.brokerUrl} --credentials <file>)`);
     if (dashboard) out(`  dashboard ${dashboard.url}`);
@@ -321,7 +336,13 @@ export function register(program: Command): void {
     )
     .option('--alerts-jsonl <file>', 'append every SNS delivery (critical/warning topics, transitions log) as JSON lines')
     .option('--webhook <url>', 'POST each SNS delivery here (SNS HTTP notification format)')
-    .action((opts: LocalOpts) => runLocal(opts));
+    .addOption(new Option('--scenario <name>', 'default fleet, or drift: the fleet shifts at --drift-at (docs/simulator.md)').choices([...SCENARIOS]).default('default'))
+    .option('--drift-at <tick>', `tick (10 simulated minutes each) the drift scenario shifts the fleet at (default ${DEFAULT_DRIFT_AT_TICK}: day 5)`, nonNegativeInt)
+    .option('--drift-min-count <n>', 'rows a drift window needs for a PSI (default 500, as in AWS)', positiveInt)
+    .action((opts: LocalOpts) => {
+      if (opts.driftAt !== undefined && opts.scenario !== 'drift') throw new InvalidArgumentError('--drift-at needs --scenario drift');
+      return runLocal(opts);
+    });
 
   program
     .command('ingest')

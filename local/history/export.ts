@@ -42,26 +42,24 @@ export interface ExportSummary {
 
 const toMs = (v: unknown): number => (typeof v === 'string' ? Date.parse(v) : Number(v));
 
-export async function exportTraining(engine: HistoryQueryEngine, dialect: Dialect, opts: ExportOptions): Promise<ExportSummary> {
-  const model = findAssetModel(opts.assetModel);
-  if (!model) throw new ExportInputError(`unknown asset model "${opts.assetModel}"`);
-  if (model.clock === 'cycle') {
-    // Their horizons are in cycles, and failures are run ends, not maintenance: `pdm train` labels them.
-    throw new ExportInputError(`${opts.assetModel} runs on a cycle clock; export labels time-clock models only`);
-  }
-  const dir = opts.bundleDir ?? join(import.meta.dirname, '..', '..', 'layers', 'model');
-  const manifest = parseManifest(readFileSync(join(dir, MANIFEST_FILE), 'utf8'));
-  const name = opts.predictor ?? 'failure';
-  const entry = manifest.models[opts.assetModel]?.predictors.find((p) => p.name === name);
-  if (!entry) throw new ExportInputError(`the model bundle in ${dir} has no "${name}" predictor for ${opts.assetModel}`);
-  if (entry.kind !== 'failure' || entry.horizon === undefined) {
-    throw new ExportInputError(`predictor "${name}" is a ${entry.kind} predictor; export labels failure predictors (with a horizon)`);
-  }
-  const horizonMs = entry.horizon;
+/** An asset model's feature rows, repair/replacement times and last sample times, from the history tables. */
+export interface TrainingHistory {
+  readonly rows: TrainingFeatureRow[];
+  readonly failures: Map<string, number[]>;
+  readonly observedUntil: Map<string, number>;
+}
 
-  const f = trainingFeatures(dialect, opts.assetModel, opts.fromMs, opts.toMs);
-  const e = failureEvents(opts.assetModel, opts.fromMs);
-  const l = lastSampleTimes(opts.assetModel);
+/** Reads what the labelling rule needs (`pdm history export` and `pdm retrain` share it). */
+export async function readTrainingHistory(
+  engine: HistoryQueryEngine,
+  dialect: Dialect,
+  assetModel: string,
+  fromMs: number,
+  untilMs: number,
+): Promise<TrainingHistory> {
+  const f = trainingFeatures(dialect, assetModel, fromMs, untilMs);
+  const e = failureEvents(assetModel, fromMs);
+  const l = lastSampleTimes(assetModel);
   const [featureRows, failureRows, lastRows] = await Promise.all([
     engine.query(f.sql, f.params),
     engine.query(e.sql, e.params),
@@ -79,6 +77,27 @@ export async function exportTraining(engine: HistoryQueryEngine, dialect: Dialec
     failures.set(id, [...(failures.get(id) ?? []), toMs(r.ts)]);
   }
   const observedUntil = new Map(lastRows.map((r) => [String(r.asset_id), toMs(r.last_ts)]));
+  return { rows, failures, observedUntil };
+}
+
+export async function exportTraining(engine: HistoryQueryEngine, dialect: Dialect, opts: ExportOptions): Promise<ExportSummary> {
+  const model = findAssetModel(opts.assetModel);
+  if (!model) throw new ExportInputError(`unknown asset model "${opts.assetModel}"`);
+  if (model.clock === 'cycle') {
+    // Their horizons are in cycles, and failures are run ends, not maintenance: `pdm train` labels them.
+    throw new ExportInputError(`${opts.assetModel} runs on a cycle clock; export labels time-clock models only`);
+  }
+  const dir = opts.bundleDir ?? join(import.meta.dirname, '..', '..', 'layers', 'model');
+  const manifest = parseManifest(readFileSync(join(dir, MANIFEST_FILE), 'utf8'));
+  const name = opts.predictor ?? 'failure';
+  const entry = manifest.models[opts.assetModel]?.predictors.find((p) => p.name === name);
+  if (!entry) throw new ExportInputError(`the model bundle in ${dir} has no "${name}" predictor for ${opts.assetModel}`);
+  if (entry.kind !== 'failure' || entry.horizon === undefined) {
+    throw new ExportInputError(`predictor "${name}" is a ${entry.kind} predictor; export labels failure predictors (with a horizon)`);
+  }
+  const horizonMs = entry.horizon;
+
+  const { rows, failures, observedUntil } = await readTrainingHistory(engine, dialect, opts.assetModel, opts.fromMs, opts.toMs);
   const matrix = trainingMatrix({
     rows,
     failures,

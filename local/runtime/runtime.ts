@@ -24,6 +24,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import mqtt, { type MqttClient } from 'mqtt';
 import { createFleet, type FleetAsset, type FleetOptions, FleetSimulator } from '../../devices/fleet.ts';
+import type { DriftScenario } from '../../devices/scenario.ts';
 import { DynamoAssetRegistry, DynamoTwinStore, TWIN_DOCUMENT_OPTIONS } from '../../lambdas/adapters/aws/dynamodb.ts';
 import { EventBridgeAlertPublisher } from '../../lambdas/adapters/aws/eventbridge.ts';
 import { KinesisStreamWriter } from '../../lambdas/adapters/aws/kinesis.ts';
@@ -136,6 +137,12 @@ export interface LocalRuntimeOptions {
   readonly eventBridgeEndpoint?: string;
   /** Local SNS outputs: a JSONL file of deliveries, a webhook, and console lines. @default none */
   readonly alerts?: { readonly jsonlPath?: string; readonly webhookUrl?: string; readonly print?: (line: string) => void };
+  /**
+   * Simulation scenario (docs/simulator.md, "Scenarios"): `{ name: 'drift', atTick }` shifts the fleet
+   * from `atTick` on and makes wear recur; without `fleet.failingShare` half the fleet then wears.
+   * @default the default fleet
+   */
+  readonly scenario?: DriftScenario;
   /** Drift window and the emulated alarm (docs/drift.md). @default 24 h, 500 rows, threshold 0.2 */
   readonly drift?: { readonly windowHours?: number; readonly minCount?: number; readonly threshold?: number };
 }
@@ -323,7 +330,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
     const fleet: FleetAsset[] = options.fleetAssets
       ? [...options.fleetAssets]
-      : createFleet({ ...options.fleet, assets: assetCount, seed });
+      : createFleet({
+          ...options.fleet,
+          ...(options.scenario && options.fleet?.failingShare === undefined ? { failingShare: 0.5 } : {}),
+          assets: assetCount,
+          seed,
+        });
     await Promise.all(
       fleet.map((a) =>
         doc.send(
@@ -590,7 +602,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     };
 
     // --- simulation ------------------------------------------------------------------------------
-    const sim = new FleetSimulator(fleet, { seed, faultRate: options.faultRate ?? 0, events: true });
+    const sim = new FleetSimulator(fleet, {
+      seed,
+      faultRate: options.faultRate ?? 0,
+      events: true,
+      ...(options.scenario ? { scenario: options.scenario } : {}),
+    });
     const seqs: Record<string, number> = {};
     // Resume: the simulator is deterministic for a seed, so replaying its steps restores its state.
     for (let t = 0; t < (saved?.sim?.tick ?? 0); t++) for (const m of sim.step()) trackSeq(seqs, m.assetId, m.payload);

@@ -211,13 +211,25 @@ function printDiff(d: Diff): void {
   printGate(d.gate);
 }
 
+function sourceText(source: VersionRecord['source']): string {
+  switch (source.kind) {
+    case 'import':
+      return `imported from ${source.bundle} (manifest createdAt ${source.bundleCreatedAt}) at ${source.importedAt}`;
+    case 'train':
+      return `pdm train --seed ${source.seed}${source.trainUntil ? ` --train-until ${source.trainUntil}` : ''}`;
+    default: {
+      const kept = Object.keys(source.kept);
+      return `pdm retrain --data-dir ${source.dataDir} from ${source.from}${kept.length > 0 ? ` (kept ${source.from}'s ${kept.join(', ')})` : ''}`;
+    }
+  }
+}
+
 function printVersion(v: VersionRecord, aliases: Aliases): void {
   const champion = aliases.champions[v.assetModel] === v.id;
   print(`${v.id}${champion ? '  (champion)' : ''}`);
   print(`  created   ${v.created}`);
-  print(
-    `  source    ${v.source.kind === 'import' ? `imported from ${v.source.bundle} (manifest createdAt ${v.source.bundleCreatedAt}) at ${v.source.importedAt}` : `pdm train --seed ${v.source.seed}${v.source.trainUntil ? ` --train-until ${v.source.trainUntil}` : ''}`}`,
-  );
+  print(`  source    ${sourceText(v.source)}`);
+  if (v.comparedWith) print(`  compared  with ${v.comparedWith.version} on ${v.comparedWith.evaluation}: ${JSON.stringify(v.comparedWith.metrics)}`);
   print(`  commit    ${v.git.commit ?? 'unknown'}${v.git.dirty ? ' (with uncommitted changes)' : ''}`);
   print(`  features  ${v.featureEngineVersion}`);
   for (const d of v.trainingData) print(`  data      ${d.hash.slice(0, 16)}…  ${d.rows} rows  ${d.description}`);

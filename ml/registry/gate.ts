@@ -29,8 +29,8 @@ export const TOLERANCES: Readonly<Record<string, Tolerance>> = {
   falseAlerts: { better: 'lower', absolute: 1 },
 };
 
-/** What the gate reads of a version record. */
-export type GateInput = Pick<VersionRecord, 'id' | 'assetModel' | 'evaluations'>;
+/** What the gate reads of a version record (`comparedWith`: a retrained challenger's champion figures). */
+export type GateInput = Pick<VersionRecord, 'id' | 'assetModel' | 'evaluations' | 'comparedWith'>;
 
 export interface GateCheck {
   /** `<predictor>.<metric>`, e.g. `rul.rmse`. */
@@ -94,6 +94,9 @@ function gatedMetrics(evaluations: readonly Evaluation[], tolerances: Readonly<R
  * Compares a challenger with the champion on every gated metric either of them has.
  * Passes when there is no champion yet, or when at least one metric is comparable (same evaluation id on
  * both sides) and every comparable metric is within its tolerance. Refuses when nothing is comparable.
+ * When the ids differ and the challenger carries `comparedWith` for that evaluation (a retrain scored the
+ * champion's files on the challenger's held-out rows), that figure stands in for the champion's, but
+ * only while `comparedWith.version` is the champion: against another champion it is not comparable.
  */
 export function gate(
   champion: GateInput | null,
@@ -114,6 +117,26 @@ export function gate(
     const a = find(champion.evaluations, metric);
     const b = find(challenger.evaluations, metric);
     const base = { metric, champion: a?.value ?? null, challenger: b?.value ?? null, tolerance: describe(t) };
+    // A retrain measured the champion on its own held-out evaluation: compare like with like there.
+    const cw = challenger.comparedWith;
+    if (b && cw && cw.evaluation === b.ev.id && (!a || a.ev.id !== b.ev.id)) {
+      const value = cw.metrics[metric];
+      if (cw.version !== champion.id) {
+        return {
+          ...base,
+          evaluation: null,
+          limit: null,
+          comparable: false,
+          ok: false,
+          note: `${challenger.id} was compared with ${cw.version}, the champion is ${champion.id}: retrain against it`,
+        };
+      }
+      if (value !== undefined) {
+        const limit = limitOf(value, t);
+        const ok = t.better === 'lower' ? b.value <= limit : b.value >= limit;
+        return { ...base, champion: value, evaluation: `${b.ev.name} ${b.ev.id}`, limit, comparable: true, ok, note: `${champion.id} scored by the retrain` };
+      }
+    }
     if (!a || !b) {
       return {
         ...base,

@@ -61,7 +61,34 @@ export const versionSourceSchema = z.discriminatedUnion('kind', [
     bundleCreatedAt: z.string(),
     importedAt: z.string(),
   }),
+  z.strictObject({
+    kind: z.literal('retrain'),
+    /** The local history it was trained on (`pdm retrain --data-dir`), as given. */
+    dataDir: z.string(),
+    /** The champion whose params it reused and against which it was scored. */
+    from: z.string().regex(VERSION_ID),
+    /** sha256 of the history rows it read (canonical: asset, time, vector, labels). */
+    historyHash: z.string(),
+    /** Epoch ms cuts of the time split: train < trainUntil; validation [validFrom, validUntil); held out ≥ testFrom. */
+    split: z.strictObject({ first: z.number(), trainUntil: z.number(), validFrom: z.number(), validUntil: z.number(), testFrom: z.number(), last: z.number() }),
+    /** Predictors that could not be retrained and kept the champion's file, with why. */
+    kept: z.record(z.string(), z.string()),
+  }),
 ]);
+
+/**
+ * A retrained version's measurement of the champion it was compared with: the champion's files scored
+ * on the challenger's held-out evaluation. The gate uses it when the two records' own evaluations differ,
+ * and only while `version` is still the champion.
+ */
+export const comparedWithSchema = z.strictObject({
+  version: z.string().regex(VERSION_ID),
+  /** The challenger's evaluation id these metrics were measured on. */
+  evaluation: z.string().regex(/^ev-[0-9a-f]{16}$/),
+  /** `<predictor>.<metric>` → the champion's value. */
+  metrics: z.record(z.string(), finite),
+});
+export type ComparedWith = z.infer<typeof comparedWithSchema>;
 
 /**
  * The asset model's manifest entry, copied whole: every field the trainers and writeBundle put there
@@ -112,6 +139,8 @@ export const versionRecordSchema = z.strictObject({
   ),
   /** Validation and held-out metrics, grouped by the evaluation that produced them. */
   evaluations: z.array(evaluationSchema),
+  /** Retrained versions: the champion scored on this version's held-out evaluation. */
+  comparedWith: comparedWithSchema.optional(),
 });
 export type VersionRecord = z.infer<typeof versionRecordSchema>;
 

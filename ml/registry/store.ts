@@ -288,6 +288,13 @@ export interface RegisterInput {
   readonly git: VersionRecord['git'];
   /** Evaluations measured outside the trainer (a held-out replay). */
   readonly extraEvaluations?: readonly Evaluation[];
+  /**
+   * The evaluations, when the caller measured them itself (`pdm retrain`: a held-out time slice the
+   * per-asset-model protocols of evaluations.ts do not describe). @default derived from the entry
+   */
+  readonly evaluations?: readonly Evaluation[];
+  /** The champion scored on this version's evaluation (`pdm retrain`). */
+  readonly comparedWith?: VersionRecord['comparedWith'];
 }
 
 function buildRecord(input: RegisterInput, id: string, files: VersionRecord['files']): VersionRecord {
@@ -313,7 +320,10 @@ function buildRecord(input: RegisterInput, id: string, files: VersionRecord['fil
     params,
     entry: structuredClone(input.entry),
     files,
-    evaluations: evaluationsOf(input.assetModel, input.entry.predictors, input.extraEvaluations ?? []),
+    evaluations: input.evaluations
+      ? [...input.evaluations, ...(input.extraEvaluations ?? [])]
+      : evaluationsOf(input.assetModel, input.entry.predictors, input.extraEvaluations ?? []),
+    ...(input.comparedWith ? { comparedWith: input.comparedWith } : {}),
   });
 }
 

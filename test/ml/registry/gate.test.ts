@@ -150,4 +150,49 @@ describe('evaluationsOf', () => {
     expect(a!.id).not.toBe(b!.id);
     expect(a!.kind).toBe('held-out');
   });
+
+  describe('with a retrained challenger (comparedWith)', () => {
+    const retrained = (metrics: Record<string, number>, champion: string, championMetrics: Record<string, number>): GateInput => ({
+      ...version('turbofan@3', metrics, OTHER_EV),
+      comparedWith: { version: champion, evaluation: OTHER_EV, metrics: championMetrics },
+    });
+
+    it('compares on the challenger\'s evaluation with the champion figures the retrain measured there', () => {
+      fc.assert(
+        fc.property(metricsArb, metricsArb, (championOwn, onHeldOut) => {
+          const result = gate(version('turbofan@1', championOwn), retrained(onHeldOut, 'turbofan@1', onHeldOut));
+          expect(result.pass).toBe(true);
+          expect(result.checks.every((c) => c.comparable && c.evaluation === `test ${OTHER_EV}`)).toBe(true);
+          expect(result.checks.map((c) => c.champion)).toEqual(result.checks.map((c) => onHeldOut[c.metric as keyof typeof onHeldOut]));
+        }),
+      );
+    });
+
+    it('refuses a retrained challenger worse than the champion on the same held-out rows, whatever the champion\'s own figures', () => {
+      fc.assert(
+        fc.property(metricsArb, metricsArb, fc.double({ min: 1e-6, max: 10, noNaN: true }), (championOwn, onHeldOut, by) => {
+          const challenger = { ...onHeldOut, 'rul.rmse': worse('rul.rmse', onHeldOut['rul.rmse'], by) };
+          const result = gate(version('turbofan@1', championOwn), retrained(challenger, 'turbofan@1', onHeldOut));
+          expect(result.pass).toBe(false);
+          expect(result.checks.find((c) => c.metric === 'rul.rmse')).toMatchObject({ comparable: true, ok: false });
+        }),
+      );
+    });
+
+    it('is not comparable when the retrain was compared with another version than the current champion', () => {
+      const m = { 'rul.rmse': 10, 'failure.prAuc': 0.9 };
+      const result = gate(version('turbofan@2', m), retrained(m, 'turbofan@1', m));
+      expect(result.pass).toBe(false);
+      expect(result.reason).toMatch(/^not comparable/);
+      expect(result.checks.every((c) => !c.comparable && /compared with turbofan@1, the champion is turbofan@2/.test(c.note ?? ''))).toBe(true);
+    });
+
+    it('keeps comparing same-evaluation metrics directly', () => {
+      const m = { 'rul.rmse': 10 };
+      const challenger: GateInput = { ...version('turbofan@3', { 'rul.rmse': 30 }), comparedWith: { version: 'turbofan@1', evaluation: OTHER_EV, metrics: { 'rul.rmse': 40 } } };
+      const result = gate(version('turbofan@1', m), challenger);
+      expect(result.pass).toBe(false);
+      expect(result.checks[0]).toMatchObject({ champion: 10, challenger: 30, comparable: true, ok: false });
+    });
+  });
 });
