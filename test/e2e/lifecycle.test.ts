@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DRIFT_EVENT } from '../../lambdas/core/drift/index.ts';
+import { DRIFT_EVENT, hourOf } from '../../lambdas/core/drift/index.ts';
 import { readBundle } from '../../ml/bundle/read.ts';
 import { diffVersions } from '../../ml/cli/models.ts';
 import { PromotionRefusedError, promote, readAliases, readVersion, rollback } from '../../ml/registry/store.ts';
@@ -42,18 +42,23 @@ describe('model lifecycle (end to end)', () => {
 
     // Act 1: six simulated days through the real handlers.
     let alarms;
+    let driftHour: number;
     try {
       await rt.simulate({ speed: FAST, ticks: 864 });
       await rt.drain();
-      alarms = (await rt.summary()).drift.alarms;
+      const summary = await rt.summary();
+      alarms = summary.drift.alarms;
+      driftHour = hourOf(Date.parse(summary.sim!.clock) - (summary.sim!.tick - 432) * 600_000);
     } finally {
       await rt.stop();
     }
 
-    // Assert 1: the emulated alarm put ModelDriftDetected on the bus (the bus accepted it) and logged it.
+    // Assert 1: the emulated alarm put ModelDriftDetected on the bus (the bus accepted it) and logged it,
+    // on a window ending after the shift (the same fleet without it stays quiet: test/e2e/drift-alarm.test.ts).
     expect(alarms.length).toBeGreaterThan(0);
     expect(alarms[0]).toMatchObject({ assetModel: PUMP, threshold: 0.2 });
-    expect(alarms[0]!.psi).toBeGreaterThanOrEqual(0.2);
+    expect(alarms[0]!.psi).toBeGreaterThan(0.2);
+    expect(alarms[0]!.window.toHour).toBeGreaterThanOrEqual(driftHour);
     expect(alarms[0]!.rows).toBeGreaterThanOrEqual(500);
     const logged = readFileSync(join(dataDir, DRIFT_ALARMS_FILE), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(logged[0]).toMatchObject({ source: DRIFT_EVENT.source, 'detail-type': DRIFT_EVENT.detailType, detail: { assetModel: PUMP } });

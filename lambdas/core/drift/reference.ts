@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { decodeUbjson } from '../model/ubjson.ts';
 import { addToBins, binCount, binOf, QUANTILE_BINS, quantileEdges } from './bins.ts';
-import { DEFAULT_PSI_THRESHOLD, DEFAULT_WINDOW_HOURS, psi } from './psi.ts';
+import { DEFAULT_PSI_THRESHOLD, DEFAULT_WINDOW_HOURS, psi, WINDOW_COVERAGE } from './psi.ts';
 
 /** Features whose PSI decides an asset model's drift. */
 export const TOP_FEATURES = 10;
@@ -205,8 +205,6 @@ export interface WatchOptions {
  */
 export const WATCH_ASSETS = 4;
 
-/** An asset-window holding less than this share of the median asset-window's rows is a run's edge: skipped. */
-const FULL_CELL = 0.9;
 
 /**
  * Windows cut from the training rows as the monitor would see them: per window of event time, groups
@@ -226,7 +224,8 @@ export function trainingWindows(keys: NonNullable<TrainingMatrix['keys']>, n: nu
   }
   const sizes = [...cells.values()].flatMap((m) => [...m.values()].map((rows) => rows.length)).sort((x, y) => x - y);
   if (sizes.length === 0) return [];
-  const full = FULL_CELL * sizes[Math.floor(sizes.length / 2)]!;
+  // An asset-window with fewer rows than most is a run's edge (the monitor also needs full windows).
+  const full = WINDOW_COVERAGE * sizes[Math.floor(sizes.length / 2)]!;
   const windows: number[][] = [];
   for (const w of [...cells.keys()].sort((x, y) => x - y)) {
     const present = [...cells.get(w)!].filter(([, rows]) => rows.length >= full).sort((x, y) => x[0] - y[0]);
