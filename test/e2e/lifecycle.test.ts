@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -31,6 +31,8 @@ describe('model lifecycle (end to end)', () => {
     cpSync(join(ROOT, 'models'), registry, { recursive: true });
     const bundleDir = join(tmp('pdm-lifecycle-bundle-'), 'model');
     const champion = readAliases(registry).champions[PUMP]!;
+    // The retrain registers the next version after those the repo's registry holds.
+    const nextVersion = `${PUMP}@${readdirSync(join(registry, PUMP)).filter((f) => f.endsWith('.json')).length + 1}`;
     const rt = await startLocalRuntime({
       assets: 6,
       seed: 1,
@@ -69,7 +71,7 @@ describe('model lifecycle (end to end)', () => {
     // Assert 2: a new version, measured with the champion on the same held-out slice; the champion stays.
     expect(report.versions).toHaveLength(1);
     const challenger = report.versions[0]!.version;
-    expect(challenger.id).toBe(`${PUMP}@2`);
+    expect(challenger.id).toBe(nextVersion);
     expect(challenger.source).toMatchObject({ kind: 'retrain', from: champion });
     expect(readAliases(registry).champions[PUMP]).toBe(champion);
     const [evaluation] = challenger.evaluations;
