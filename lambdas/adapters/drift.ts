@@ -17,6 +17,7 @@ import {
   type DriftReport,
   emptyCounts,
   hourOf,
+  minHoursOf,
 } from '../core/drift/index.ts';
 import { featureNames } from '../core/features/index.ts';
 import type { ModelBundle } from '../core/model/bundle.ts';
@@ -123,7 +124,7 @@ export class DriftMonitor {
         const fromHour = toHour - this.windowHours + 1;
         const counts = await this.store.read(key, fromHour, toHour, emptyCounts(compiled.reference));
         reports.push({
-          ...assetModelDrift(model.id, compiled.reference, counts, { minCount: this.minCount }),
+          ...assetModelDrift(model.id, compiled.reference, counts, { minCount: this.minCount, minHours: minHoursOf(this.windowHours) }),
           window: { hours: this.windowHours, fromHour, toHour },
           referenceId: compiled.id,
         });

@@ -37,7 +37,7 @@ import { HYPERPARAMETER_KEYS } from '../../lambdas/core/retrain/plan.ts';
 import { RETRAIN_ENV, RETRAIN_PREFIX } from '../../lambdas/retrain/app.ts';
 import type { RetrainingConfig } from '../config.ts';
 import { ContradictoryPropsError, PDM_RUNTIME, PdmFunction } from '../constructs/pdm-function.ts';
-import { DRIFT_METRIC, driftAlarmName } from '../drift.ts';
+import { DRIFT_DATAPOINTS, DRIFT_METRIC, driftAlarmName } from '../drift.ts';
 import { allowWildcards, KMS_GRANT_ALLOWANCES } from '../nag.ts';
 import { XGBOOST_REGISTRY_ACCOUNTS, xgboostImageUri } from '../sagemaker/images.ts';
 
@@ -372,7 +372,7 @@ export class LifecycleStack extends Stack {
       const cid = assetModel.replace(/[^A-Za-z0-9]/g, '');
       const alarm = new cloudwatch.Alarm(this, `Drift${cid}`, {
         alarmName: driftAlarmName(props.stage, assetModel),
-        alarmDescription: `Feature drift of ${assetModel}: max PSI over its top-10 features above ${props.retraining.driftPsiThreshold}; starts retraining (docs/models.md)`,
+        alarmDescription: `Feature drift of ${assetModel}: max PSI over its watched features above ${props.retraining.driftPsiThreshold} for ${DRIFT_DATAPOINTS} hours; starts retraining (docs/models.md)`,
         metric: new cloudwatch.Metric({
           namespace: DRIFT_METRIC.namespace,
           metricName: DRIFT_METRIC.name,
@@ -382,7 +382,9 @@ export class LifecycleStack extends Stack {
         }),
         threshold: props.retraining.driftPsiThreshold,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
+        // N hours in a row, as the local emulation judges them (docs/drift.md).
+        evaluationPeriods: DRIFT_DATAPOINTS,
+        datapointsToAlarm: DRIFT_DATAPOINTS,
         // No data means the features function published nothing (no traffic): not drift.
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });

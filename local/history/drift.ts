@@ -14,6 +14,8 @@ import {
   DEFAULT_WINDOW_HOURS,
   type DriftReport,
   emptyCounts,
+  hourOf,
+  minHoursOf,
 } from '../../lambdas/core/drift/index.ts';
 import { featureNames } from '../../lambdas/core/features/index.ts';
 import { type Dialect, trainingFeatures } from '../../lambdas/core/history/queries.ts';
@@ -55,11 +57,12 @@ export async function historyDrift(
       const from = end - hours * HOUR;
       const q = trainingFeatures(dialect, id, from, end + 1);
       const rows = await engine.query(q.sql, q.params);
-      const vectors = rows.map((r) => parseVectorText(r.vector).map((v) => v ?? Number.NaN)).filter((v) => v.length > 0);
-      countVectors(compiled, vectors, counts);
+      const parsed = rows.map((r) => ({ t: toMs(r.ts), v: parseVectorText(r.vector).map((v) => v ?? Number.NaN) })).filter((r) => r.v.length > 0);
+      countVectors(compiled, parsed.map((r) => r.v), counts);
+      counts.hours = new Set(parsed.map((r) => hourOf(r.t))).size;
       window = { hours, from: new Date(from).toISOString(), to: new Date(end).toISOString() };
     }
-    out.push({ ...assetModelDrift(id, entry.reference, counts, { minCount: opts.minCount ?? DEFAULT_MIN_COUNT }), window });
+    out.push({ ...assetModelDrift(id, entry.reference, counts, { minCount: opts.minCount ?? DEFAULT_MIN_COUNT, minHours: minHoursOf(hours) }), window });
   }
   return out;
 }
@@ -75,7 +78,7 @@ function hoursArg(text: string): number {
 function table(reports: readonly HistoryDrift[], threshold: number): string {
   const lines: string[] = [];
   for (const r of reports) {
-    const psi = r.psi === null ? `n/a (${r.rows} rows < minimum)` : `${r.psi.toFixed(3)}${r.psi >= threshold ? `  ≥ ${threshold}: DRIFT` : ''}`;
+    const psi = r.psi === null ? `n/a (${r.rows} rows: fewer than the minimum, or the window not yet covered)` : `${r.psi.toFixed(3)}${r.psi >= threshold ? `  ≥ ${threshold}: DRIFT` : ''}`;
     lines.push(`${r.assetModel}  PSI ${psi}  rows ${r.rows}  window ${r.window.from ?? '–'} → ${r.window.to ?? '–'}`);
     for (const f of r.features) lines.push(`  ${f.feature.padEnd(28)} ${f.psi === null ? '   n/a' : f.psi.toFixed(3).padStart(6)}`);
   }

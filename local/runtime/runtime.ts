@@ -188,6 +188,8 @@ export interface RunSummary {
   readonly drift: {
     readonly threshold: number;
     readonly latest: Record<string, { psi: number | null; feature: string | null; rows: number }>;
+    /** The highest PSI per asset model this session (window end as an epoch hour). */
+    readonly peak: Record<string, { psi: number; feature: string; toHour: number }>;
     readonly alarms: readonly ModelDriftDetectedDetail[];
   };
 }
@@ -817,6 +819,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         drift: {
           threshold: driftAlarm.threshold,
           latest: Object.fromEntries([...driftAlarm.latest].map(([id, r]) => [id, { psi: r.psi, feature: r.feature, rows: r.rows }])),
+          peak: Object.fromEntries(driftAlarm.peak),
           alarms: [...driftAlarm.fired],
         },
       };

@@ -264,7 +264,13 @@ function labelled(d: PumpRows, label: Float32Array, f: number, names: readonly s
  * label), all columns. The drift reference is binned over it.
  */
 export function pumpTrainingMatrix(data: PumpDataset): TrainingMatrix {
-  return { names: data.featureNames, x: data.train.x, n: data.train.n, source: `${data.description}: training pumps' rows` };
+  return {
+    names: data.featureNames,
+    x: data.train.x,
+    n: data.train.n,
+    source: `${data.description}: training pumps' rows`,
+    keys: { asset: data.train.pump, t: data.train.t },
+  };
 }
 
 /** Training rows of each pump predictor (`labelled` on the training pumps), as the manifest records them. */

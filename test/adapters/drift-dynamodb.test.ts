@@ -57,10 +57,13 @@ describe('DynamoDriftCounterStore', () => {
       ),
     );
 
-    expect(await store.read('m#r', 100, 100, shape)).toEqual(counts(75, [
-      [25, 0, 50],
-      [0, 75],
-    ]));
+    expect(await store.read('m#r', 100, 100, shape)).toEqual({
+      ...counts(75, [
+        [25, 0, 50],
+        [0, 75],
+      ]),
+      hours: 1,
+    });
   });
 
   it('sums the window’s hours only, and keeps keys apart', async () => {
@@ -101,7 +104,7 @@ describe('DriftMonitor', () => {
   it('has no PSI below the minimum count, then one computed over every container’s counts', async () => {
     const table = await driftTable();
     let clock = 0;
-    const opts = { minCount: 100, evaluateEveryMs: 0, now: () => clock };
+    const opts = { minCount: 100, windowHours: 1, evaluateEveryMs: 0, now: () => clock };
     const a = new DriftMonitor(new DynamoDriftCounterStore(db.doc, table), bundle, opts);
     const b = new DriftMonitor(new DynamoDriftCounterStore(db.doc, table), bundle, opts);
 
@@ -114,7 +117,18 @@ describe('DriftMonitor', () => {
     expect(first[0]!.rows).toBe(60);
     expect(second[0]!.rows).toBe(120);
     expect(second[0]!.psi).toBeGreaterThan(1);
-    expect(second[0]!.window).toEqual({ hours: 24, fromHour: 477, toHour: 500 });
+    expect(second[0]!.window).toEqual({ hours: 1, fromHour: 500, toHour: 500 });
+  });
+
+  it('has no PSI until rows cover 90 % of the window’s hours, however many rows there are', async () => {
+    const m = new DriftMonitor(new DynamoDriftCounterStore(db.doc, await driftTable()), bundle, { minCount: 1, windowHours: 10, evaluateEveryMs: 0 });
+
+    const eight = await m.record([{ model: pump, rows: [1, 2, 3, 4, 5, 6, 7, 8].flatMap((h) => rows(50, 1000, 600 + h)) }]);
+    const nine = await m.record([{ model: pump, rows: rows(50, 1000, 609) }]);
+
+    expect(eight[0]!.rows).toBe(400);
+    expect(eight[0]!.psi).toBeNull();
+    expect(nine[0]!.psi).toBeGreaterThan(1);
   });
 
   it('leaves hours outside the window out, and reads the window at most once per interval', async () => {

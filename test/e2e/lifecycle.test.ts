@@ -1,8 +1,8 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DRIFT_EVENT } from '../../lambdas/core/drift/index.ts';
+import { DRIFT_EVENT, hourOf } from '../../lambdas/core/drift/index.ts';
 import { readBundle } from '../../ml/bundle/read.ts';
 import { diffVersions } from '../../ml/cli/models.ts';
 import { PromotionRefusedError, promote, readAliases, readVersion, rollback } from '../../ml/registry/store.ts';
@@ -31,6 +31,8 @@ describe('model lifecycle (end to end)', () => {
     cpSync(join(ROOT, 'models'), registry, { recursive: true });
     const bundleDir = join(tmp('pdm-lifecycle-bundle-'), 'model');
     const champion = readAliases(registry).champions[PUMP]!;
+    // The retrain registers the next version after those the repo's registry holds.
+    const nextVersion = `${PUMP}@${readdirSync(join(registry, PUMP)).filter((f) => f.endsWith('.json')).length + 1}`;
     const rt = await startLocalRuntime({
       assets: 6,
       seed: 1,
@@ -42,18 +44,23 @@ describe('model lifecycle (end to end)', () => {
 
     // Act 1: six simulated days through the real handlers.
     let alarms;
+    let driftHour: number;
     try {
       await rt.simulate({ speed: FAST, ticks: 864 });
       await rt.drain();
-      alarms = (await rt.summary()).drift.alarms;
+      const summary = await rt.summary();
+      alarms = summary.drift.alarms;
+      driftHour = hourOf(Date.parse(summary.sim!.clock) - (summary.sim!.tick - 432) * 600_000);
     } finally {
       await rt.stop();
     }
 
-    // Assert 1: the emulated alarm put ModelDriftDetected on the bus (the bus accepted it) and logged it.
+    // Assert 1: the emulated alarm put ModelDriftDetected on the bus (the bus accepted it) and logged it,
+    // on a window ending after the shift (the same fleet without it stays quiet: test/e2e/drift-alarm.test.ts).
     expect(alarms.length).toBeGreaterThan(0);
     expect(alarms[0]).toMatchObject({ assetModel: PUMP, threshold: 0.2 });
-    expect(alarms[0]!.psi).toBeGreaterThanOrEqual(0.2);
+    expect(alarms[0]!.psi).toBeGreaterThan(0.2);
+    expect(alarms[0]!.window.toHour).toBeGreaterThanOrEqual(driftHour);
     expect(alarms[0]!.rows).toBeGreaterThanOrEqual(500);
     const logged = readFileSync(join(dataDir, DRIFT_ALARMS_FILE), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(logged[0]).toMatchObject({ source: DRIFT_EVENT.source, 'detail-type': DRIFT_EVENT.detailType, detail: { assetModel: PUMP } });
@@ -64,7 +71,7 @@ describe('model lifecycle (end to end)', () => {
     // Assert 2: a new version, measured with the champion on the same held-out slice; the champion stays.
     expect(report.versions).toHaveLength(1);
     const challenger = report.versions[0]!.version;
-    expect(challenger.id).toBe(`${PUMP}@2`);
+    expect(challenger.id).toBe(nextVersion);
     expect(challenger.source).toMatchObject({ kind: 'retrain', from: champion });
     expect(readAliases(registry).champions[PUMP]).toBe(champion);
     const [evaluation] = challenger.evaluations;

@@ -279,7 +279,8 @@ describe('features handler drift', () => {
       };
       return single;
     };
-    const drift = new DriftMonitor(new DynamoDriftCounterStore(db.doc, 'drift-h'), bundle, { minCount: 20, evaluateEveryMs: 0 });
+    // A 4 h window: the 45 ticks span it, so its hours are covered (a PSI needs 90 % of them).
+    const drift = new DriftMonitor(new DynamoDriftCounterStore(db.doc, 'drift-h'), bundle, { minCount: 20, windowHours: 4, evaluateEveryMs: 0 });
     const handler = createHandler(deps('twins-drift', { metrics, drift }));
 
     await handler(cleanEvent(0, 5), lambdaContext('d-1'));

@@ -45,8 +45,8 @@ async function driftJson(args: string[]): Promise<{ threshold: number; models: {
 
 describe('pdm drift', () => {
   it('prints a low PSI for vectors like the training data and a high one, naming a feature, for shifted ones', async () => {
-    const same = await driftJson(['--data-dir', await history(4, 200, 0), '--min-count', '500']);
-    const shifted = await driftJson(['--data-dir', await history(4, 200, 6), '--min-count', '500']);
+    const same = await driftJson(['--data-dir', await history(4, 200, 0), '--window', '4h', '--min-count', '500']);
+    const shifted = await driftJson(['--data-dir', await history(4, 200, 6), '--window', '4h', '--min-count', '500']);
 
     expect(same.threshold).toBe(0.2);
     expect(same.models).toHaveLength(1);
@@ -65,5 +65,12 @@ describe('pdm drift', () => {
     // The newest hour holds 200 rows (plus the boundary row of the hour before).
     expect(oneHour.models[0]!.rows).toBeLessThanOrEqual(201);
     expect(oneHour.models[0]!.psi).toBeNull();
+  });
+
+  it('has no PSI while the history covers too few of the window\'s hours', async () => {
+    const day = await driftJson(['--data-dir', await history(4, 200, 6), '--window', '24h', '--min-count', '500']);
+
+    expect(day.models[0]!.rows).toBe(800);
+    expect(day.models[0]!.psi).toBeNull();
   });
 });

@@ -48,7 +48,7 @@ export class DynamoDriftCounterStore implements DriftCounterStore {
   }
 
   async read(key: string, fromHour: number, toHour: number, empty: DriftCounts): Promise<DriftCounts> {
-    const out: DriftCounts = { rows: 0, bins: empty.bins.map((b) => b.map(() => 0)) };
+    const out: DriftCounts = { rows: 0, bins: empty.bins.map((b) => b.map(() => 0)), hours: 0 };
     let start: Record<string, unknown> | undefined;
     do {
       const page = await this.doc.send(
@@ -63,6 +63,7 @@ export class DynamoDriftCounterStore implements DriftCounterStore {
       );
       for (const item of page.Items ?? []) {
         out.rows += Number(item.n ?? 0);
+        if (Number(item.n ?? 0) > 0) out.hours! += 1;
         out.bins.forEach((bins, k) => {
           for (let b = 0; b < bins.length; b++) bins[b]! += Number(item[attr(k, b)] ?? 0);
         });

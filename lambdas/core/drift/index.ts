@@ -10,6 +10,14 @@ export * from './reference.ts';
  */
 export const DRIFT_METRIC = { namespace: 'pdm', name: 'FeatureDriftPsi', dimension: 'AssetModel' } as const;
 
+/**
+ * How the drift alarm judges the hourly metric (the CDK alarm and the local emulation): the hour's
+ * Maximum must exceed the threshold in `datapoints` consecutive hours (CloudWatch `EvaluationPeriods` =
+ * `DatapointsToAlarm`), and one hour at or below it, or without data, ends the alarm. The PSI is of a
+ * 24 h window already; three hours more ask that the shift is still there after new data came in.
+ */
+export const DRIFT_ALARM = { periodHours: 1, datapoints: 3 } as const;
+
 /** The ops event local mode puts on its bus when an asset model's PSI crosses the threshold (the emulated alarm). */
 export const DRIFT_EVENT = { source: 'pdm.ops', detailType: 'ModelDriftDetected' } as const;
 

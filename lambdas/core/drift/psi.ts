@@ -50,7 +50,16 @@ export function psi(expectedShares: readonly number[], counts: readonly number[]
 export interface DriftCounts {
   rows: number;
   readonly bins: number[][];
+  /** Distinct hours of event time the rows came from, when the counter knows it. */
+  hours?: number;
 }
+
+/**
+ * Share of a window's hours that must hold rows before it has a PSI: the watched features were chosen
+ * on full windows of the training data (`watchableFeatures`), and a window of a few hours covers only
+ * part of a daily load cycle, which a full day's reference reads as drift.
+ */
+export const WINDOW_COVERAGE = 0.9;
 
 /** Empty counts shaped like the reference's top features. */
 export function emptyCounts(reference: AssetModelReference): DriftCounts {
@@ -117,11 +126,16 @@ export interface DriftReport {
 export interface DriftOptions {
   /** @default DEFAULT_MIN_COUNT */
   readonly minCount?: number;
+  /** Hours with rows a window needs (checked when the counts carry `hours`). @default 0 */
+  readonly minHours?: number;
   /** @default PSI_EPSILON */
   readonly epsilon?: number;
 }
 
-/** Per-feature PSI and the asset model's: the max over its top features. */
+/** Hours with rows a window of `windowHours` needs for a PSI ({@link WINDOW_COVERAGE}). */
+export const minHoursOf = (windowHours: number): number => Math.ceil(WINDOW_COVERAGE * windowHours);
+
+/** Per-feature PSI and the asset model's: the max over its top features; null below the minimum rows or hours. */
 export function assetModelDrift(
   assetModel: string,
   reference: AssetModelReference,
@@ -133,7 +147,7 @@ export function assetModelDrift(
   if (counts.bins.length !== reference.topFeatures.length) {
     throw new DriftInputError(`${counts.bins.length} counted features for ${reference.topFeatures.length} top features`);
   }
-  const enough = counts.rows >= minCount;
+  const enough = counts.rows >= minCount && (counts.hours === undefined || counts.hours >= (opts.minHours ?? 0));
   const features: FeatureDrift[] = reference.topFeatures.map((t, k) => ({
     feature: t.name,
     psi: enough ? psi(reference.features[t.name]!.shares, counts.bins[k]!, opts.epsilon) : null,

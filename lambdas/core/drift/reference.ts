@@ -6,7 +6,8 @@
  */
 import { z } from 'zod';
 import { decodeUbjson } from '../model/ubjson.ts';
-import { addToBins, binCount, QUANTILE_BINS, quantileEdges } from './bins.ts';
+import { addToBins, binCount, binOf, QUANTILE_BINS, quantileEdges } from './bins.ts';
+import { DEFAULT_PSI_THRESHOLD, DEFAULT_WINDOW_HOURS, psi, WINDOW_COVERAGE } from './psi.ts';
 
 /** Features whose PSI decides an asset model's drift. */
 export const TOP_FEATURES = 10;
@@ -40,8 +41,32 @@ export const assetModelReferenceSchema = z
     /** Where the rows came from (the predictors' training data). */
     source: z.string().min(1),
     /** The features drift is judged on, most gain first; gain share summed over the predictors. */
-    topFeatures: z.array(z.strictObject({ name: z.string().min(1), gainShare: finite.min(0) })).min(1).max(TOP_FEATURES),
+    topFeatures: z
+      .array(
+        z.strictObject({
+          name: z.string().min(1),
+          gainShare: finite.min(0),
+          /** The feature's PSI in the training data's own windows (the `watch.quantile` over them). */
+          nullPsi: finite.min(0).optional(),
+        }),
+      )
+      .min(1)
+      .max(TOP_FEATURES),
     features: z.record(z.string(), featureReferenceSchema),
+    /**
+     * How the watched features were chosen: only those whose PSI stays low in windows cut from the
+     * training rows themselves (see {@link watchableFeatures}). Absent on references made without
+     * per-row asset and time: their top features are ranked by gain alone.
+     */
+    watch: z
+      .strictObject({
+        windowHours: z.number().int().positive(),
+        assets: z.number().int().positive(),
+        windows: z.number().int().positive(),
+        quantile: finite.gt(0).max(1),
+        maxNullPsi: finite.gt(0),
+      })
+      .optional(),
   })
   .superRefine((r, ctx) => {
     const names = new Set<string>();
@@ -151,6 +176,113 @@ export interface TrainingMatrix {
   readonly n: number;
   /** Human-readable origin, stored as `source`. */
   readonly source: string;
+  /**
+   * Each row's asset (any integer id) and event time (epoch ms): with them the watched features are
+   * chosen by {@link watchableFeatures}; without, by gain alone.
+   */
+  readonly keys?: { readonly asset: ArrayLike<number>; readonly t: ArrayLike<number> };
+}
+
+/**
+ * How the training data's own windows are cut to find the features a window can judge: windows of
+ * `assets` assets × `windowHours` of event time, as the monitor reads them, and the bound their PSI
+ * must stay under (at the `quantile`) for the feature to be watched.
+ */
+export interface WatchOptions {
+  /** @default DEFAULT_WINDOW_HOURS (24) */
+  readonly windowHours?: number;
+  /** @default WATCH_ASSETS (4) */
+  readonly assets?: number;
+  /** @default 0.95 */
+  readonly quantile?: number;
+  /** @default DEFAULT_PSI_THRESHOLD / 2 (0.1) */
+  readonly maxNullPsi?: number;
+}
+
+/**
+ * Assets per window of the training data's own windows: a 24 h window of 10-minute samples needs
+ * about four assets to reach the monitor's 500-row minimum, so no served window has fewer.
+ */
+export const WATCH_ASSETS = 4;
+
+
+/**
+ * Windows cut from the training rows as the monitor would see them: per window of event time, groups
+ * of `assets` assets that each have a full window of rows (asset i with the next assets − 1 present,
+ * in asset order, wrapping). Each window is a list of row indices.
+ */
+export function trainingWindows(keys: NonNullable<TrainingMatrix['keys']>, n: number, windowMs: number, assets: number): number[][] {
+  const cells = new Map<number, Map<number, number[]>>();
+  for (let r = 0; r < n; r++) {
+    const w = Math.floor(keys.t[r]! / windowMs);
+    const a = keys.asset[r]!;
+    let byAsset = cells.get(w);
+    if (!byAsset) cells.set(w, (byAsset = new Map()));
+    const rows = byAsset.get(a);
+    if (rows) rows.push(r);
+    else byAsset.set(a, [r]);
+  }
+  const sizes = [...cells.values()].flatMap((m) => [...m.values()].map((rows) => rows.length)).sort((x, y) => x - y);
+  if (sizes.length === 0) return [];
+  // An asset-window with fewer rows than most is a run's edge (the monitor also needs full windows).
+  const full = WINDOW_COVERAGE * sizes[Math.floor(sizes.length / 2)]!;
+  const windows: number[][] = [];
+  for (const w of [...cells.keys()].sort((x, y) => x - y)) {
+    const present = [...cells.get(w)!].filter(([, rows]) => rows.length >= full).sort((x, y) => x[0] - y[0]);
+    if (present.length < assets) continue;
+    // With exactly `assets` present every rotation is the same group.
+    const groups = present.length === assets ? 1 : present.length;
+    for (let i = 0; i < groups; i++) {
+      const rows: number[] = [];
+      for (let j = 0; j < assets; j++) rows.push(...present[(i + j) % present.length]![1]);
+      windows.push(rows);
+    }
+  }
+  return windows;
+}
+
+/** PSI of one feature's training reference in each window (the reference's own bins). */
+export function windowPsis(ref: FeatureReference, column: (r: number) => number, windows: readonly number[][]): number[] {
+  return windows.map((rows) => {
+    const counts = new Array<number>(ref.shares.length).fill(0);
+    for (const r of rows) counts[binOf(ref.edges, column(r))]! += 1;
+    return psi(ref.shares, counts);
+  });
+}
+
+/**
+ * The features a drift window can judge. A window of a few assets over a day is a fair sample of a
+ * feature's training distribution only when the feature varies within an asset-day as much as across
+ * the data: a raw reading under a daily load cycle does; a 7-day statistic (one slowly moving value
+ * per asset) does not, nor a wear-driven one (a healthy day sits in the low bins, a worn day in the
+ * high ones), and their PSI is large on windows of the very data the reference was made from. So each
+ * served feature's PSI is computed on the training data's own windows, and a feature is watched only
+ * when that PSI's `quantile` stays at or below `maxNullPsi`: otherwise the alarm would fire on the
+ * training fleet itself. Returns each feature's quantile PSI.
+ * @throws ReferenceBuildError when no window of `assets` assets with full rows exists
+ */
+export function watchableFeatures(
+  matrix: TrainingMatrix,
+  features: Readonly<Record<string, FeatureReference>>,
+  opts: WatchOptions = {},
+): { nullPsi: Map<string, number>; watch: NonNullable<AssetModelReference['watch']> } {
+  const windowHours = opts.windowHours ?? DEFAULT_WINDOW_HOURS;
+  const assets = opts.assets ?? WATCH_ASSETS;
+  const quantile = opts.quantile ?? 0.95;
+  const maxNullPsi = opts.maxNullPsi ?? DEFAULT_PSI_THRESHOLD / 2;
+  if (!matrix.keys) throw new ReferenceBuildError('the training matrix has no per-row asset and time');
+  const windows = trainingWindows(matrix.keys, matrix.n, windowHours * 3_600_000, assets);
+  if (windows.length === 0) {
+    throw new ReferenceBuildError(`the training rows hold no ${windowHours} h window with ${assets} assets' full rows: cannot judge which features a window can watch`);
+  }
+  const f = matrix.names.length;
+  const nullPsi = new Map<string, number>();
+  for (const [name, ref] of Object.entries(features)) {
+    const j = matrix.names.indexOf(name);
+    const psis = windowPsis(ref, (r) => matrix.x[r * f + j]!, windows).sort((a, b) => a - b);
+    nullPsi.set(name, round6(psis[Math.min(psis.length - 1, Math.floor(quantile * psis.length))]!));
+  }
+  return { nullPsi, watch: { windowHours, assets, windows: windows.length, quantile, maxNullPsi } };
 }
 
 /**
@@ -158,7 +290,11 @@ export interface TrainingMatrix {
  * its predictors were trained on, and its top features by gain.
  * @throws ReferenceBuildError when a predictor reads a column the matrix lacks or no model has a split.
  */
-export function buildReference(matrix: TrainingMatrix, predictors: readonly ReferencePredictor[]): AssetModelReference {
+export function buildReference(
+  matrix: TrainingMatrix,
+  predictors: readonly ReferencePredictor[],
+  watchOptions: WatchOptions = {},
+): AssetModelReference {
   const f = matrix.names.length;
   if (matrix.n <= 0) throw new ReferenceBuildError('the training matrix has no rows');
   if (matrix.x.length !== matrix.n * f) {
@@ -175,7 +311,17 @@ export function buildReference(matrix: TrainingMatrix, predictors: readonly Refe
     for (let r = 0; r < matrix.n; r++) values[r] = matrix.x[r * f + j]!;
     features[name] = featureReference(values);
   }
-  const topFeatures = topFeaturesByGain(predictors);
-  if (topFeatures.length === 0) throw new ReferenceBuildError('no predictor has a split: no feature has gain');
-  return assetModelReferenceSchema.parse({ rows: matrix.n, source: matrix.source, topFeatures, features });
+  const ranked = topFeaturesByGain(predictors, Number.POSITIVE_INFINITY);
+  if (ranked.length === 0) throw new ReferenceBuildError('no predictor has a split: no feature has gain');
+  const base = { rows: matrix.n, source: matrix.source, features };
+  if (!matrix.keys) return assetModelReferenceSchema.parse({ ...base, topFeatures: ranked.slice(0, TOP_FEATURES) });
+  const { nullPsi, watch } = watchableFeatures(matrix, features, watchOptions);
+  const topFeatures = ranked
+    .filter((t) => nullPsi.get(t.name)! <= watch.maxNullPsi)
+    .slice(0, TOP_FEATURES)
+    .map((t) => ({ ...t, nullPsi: nullPsi.get(t.name)! }));
+  if (topFeatures.length === 0) {
+    throw new ReferenceBuildError(`no feature with gain keeps its PSI ≤ ${watch.maxNullPsi} in the training data's own windows: nothing to watch`);
+  }
+  return assetModelReferenceSchema.parse({ ...base, topFeatures, watch });
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   addToBins,
   assetModelDrift,
+  minHoursOf,
   binCount,
   binOf,
   buildReference,
@@ -226,6 +227,16 @@ describe('assetModelDrift', () => {
     expect(report.feature).toBe('a');
     expect(report.psi).toBe(Math.max(...report.features.map((f) => f.psi!)));
     expect(report.features[0]!.feature).toBe('a');
+  });
+
+  it('is null while the rows cover fewer hours than the window needs, whatever their number', () => {
+    const compiled = compileReference(reference, names);
+    const counts = countVectors(compiled, Array.from({ length: 600 }, () => [5000, 1]), emptyCounts(reference));
+
+    counts.hours = minHoursOf(24) - 1;
+    expect(assetModelDrift('m', reference, counts, { minCount: 500, minHours: minHoursOf(24) }).psi).toBeNull();
+    counts.hours = minHoursOf(24);
+    expect(assetModelDrift('m', reference, counts, { minCount: 500, minHours: minHoursOf(24) }).psi).toBeGreaterThan(0.2);
   });
 
   it('sums hourly counts to the counts of the whole window', () => {

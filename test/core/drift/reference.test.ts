@@ -7,6 +7,7 @@ import {
   ReferenceBuildError,
   topFeaturesByGain,
   totalGainByColumn,
+  trainingWindows,
 } from '../../../lambdas/core/drift/index.ts';
 import { parseManifest } from '../../../lambdas/core/model/bundle.ts';
 
@@ -85,5 +86,48 @@ describe('the shipped bundle', () => {
       // The rows binned are at least those of every predictor (the union of their training rows).
       expect(ref!.rows).toBeGreaterThanOrEqual(Math.max(...entry.predictors.map((p) => p.trainingRows)));
     }
+  });
+});
+
+describe('watchableFeatures', () => {
+  // Four assets over three days, hourly rows: `cycle` follows a daily cycle every asset-day covers;
+  // `slow` is one value per asset-day (a long-window statistic), so a day of four assets holds four values.
+  const HOUR = 3_600_000;
+  const rows: { asset: number; t: number; cycle: number; slow: number }[] = [];
+  for (let a = 0; a < 4; a++) {
+    for (let h = 0; h < 72; h++) rows.push({ asset: a, t: h * HOUR, cycle: Math.sin((2 * Math.PI * h) / 24), slow: a * 3 + Math.floor(h / 24) });
+  }
+  const matrix = {
+    names: ['cycle', 'slow'],
+    x: Float32Array.from(rows.flatMap((r) => [r.cycle, r.slow])),
+    n: rows.length,
+    source: 's',
+    keys: { asset: rows.map((r) => r.asset), t: rows.map((r) => r.t) },
+  };
+  const bothSplit = modelJson(tree([1, -1, -1], [1, 0, 0], [5, 0, 0]), tree([1, -1, -1], [0, 0, 0], [1, 0, 0]));
+
+  it('cuts one window per day of four assets with full rows', () => {
+    expect(trainingWindows(matrix.keys, matrix.n, 24 * HOUR, 4).map((w) => w.length)).toEqual([96, 96, 96]);
+  });
+
+  it('keeps a feature each window samples fully and drops one a window holds a few values of', () => {
+    const ref = buildReference(matrix, [{ model: bothSplit, featureNames: ['cycle', 'slow'] }]);
+    // `slow` has more gain but breaches on the training data's own windows.
+    expect(ref.topFeatures.map((t) => t.name)).toEqual(['cycle']);
+    expect(ref.topFeatures[0]!.nullPsi).toBeLessThanOrEqual(0.1);
+    expect(ref.watch).toEqual({ windowHours: 24, assets: 4, windows: 3, quantile: 0.95, maxNullPsi: 0.1 });
+  });
+
+  it('ranks by gain alone when the matrix has no per-row asset and time', () => {
+    const { keys: _keys, ...bare } = matrix;
+    const ref = buildReference(bare, [{ model: bothSplit, featureNames: ['cycle', 'slow'] }]);
+    expect(ref.topFeatures.map((t) => t.name)).toEqual(['slow', 'cycle']);
+    expect(ref.watch).toBeUndefined();
+  });
+
+  it('refuses when no window has enough assets, and when nothing with gain is watchable', () => {
+    expect(() => buildReference(matrix, [{ model: bothSplit, featureNames: ['cycle', 'slow'] }], { assets: 5 })).toThrow(ReferenceBuildError);
+    const slowOnly = modelJson(tree([1, -1, -1], [1, 0, 0], [5, 0, 0]));
+    expect(() => buildReference(matrix, [{ model: slowOnly, featureNames: ['cycle', 'slow'] }])).toThrow(/nothing to watch/);
   });
 });

@@ -107,7 +107,7 @@ describe('LifecycleStack', () => {
     expect(JSON.stringify(pass.Resource)).toContain('TrainingRole');
   });
 
-  it('alarms per asset model on max feature PSI over the threshold, notifying ops, with missing data not breaching', () => {
+  it('alarms per asset model on max feature PSI over the threshold for three hours in a row, notifying ops, with missing data not breaching', () => {
     const models = Object.keys(built.stacks.lifecycle.manifest.models);
     template.resourceCountIs('AWS::CloudWatch::Alarm', models.length);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -117,6 +117,8 @@ describe('LifecycleStack', () => {
       Dimensions: [{ Name: 'AssetModel', Value: 'centrifugal-pump' }],
       Statistic: 'Maximum',
       Period: 3600,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 3,
       Threshold: 0.2,
       ComparisonOperator: 'GreaterThanThreshold',
       TreatMissingData: 'notBreaching',
