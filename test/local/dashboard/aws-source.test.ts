@@ -55,6 +55,7 @@ beforeAll(async () => {
     },
   });
   source = new AwsDashboardSource({
+    stage: 'dev',
     doc: db.doc,
     twinTable: 'pdm-dev-twins',
     history: new AthenaHistoryQuery(new AthenaClient({ region: 'eu-west-1' }), { workgroup: 'pdm-dev-history', database: 'pdm_dev_history', sleep: async () => {} }),
