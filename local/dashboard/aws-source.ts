@@ -14,8 +14,14 @@ import { createBundleScorer } from '../../lambdas/core/model/scorer.ts';
 import type { Twin } from '../../lambdas/core/twin/twin.ts';
 import { decodeTwinItem } from '../../lambdas/adapters/aws/dynamodb.ts';
 import type { HistoryQueryEngine } from '../../lambdas/adapters/history.ts';
+import { DEFAULT_MIN_COUNT, DEFAULT_PSI_THRESHOLD, DEFAULT_WINDOW_HOURS } from '../../lambdas/core/drift/index.ts';
+import { DEFAULT_REGISTRY_DIR } from '../../ml/registry/store.ts';
+import { historyDrift } from '../history/drift.ts';
+import { championsOf, cloudWatchAlarms, historyPanel } from './drift.ts';
 import type {
+  ChampionInfo,
   DashboardEvent,
+  DriftPanelData,
   DashboardSource,
   FleetEntry,
   FleetSummary,
@@ -26,6 +32,8 @@ import type {
 import { projectWhatIf, WhatIfInputError } from './whatif.ts';
 
 export interface AwsDashboardSourceOptions {
+  /** The deployed stage: names its drift alarms (`pdm-<stage>-drift-<model>`). */
+  readonly stage: string;
   readonly doc: DynamoDBDocumentClient;
   readonly twinTable: string;
   /** Athena in the stage's history workgroup (the query module's `athena` dialect). */
@@ -40,6 +48,12 @@ export interface AwsDashboardSourceOptions {
   readonly pollMs?: number;
   /** @default Date.now */
   readonly now?: () => number;
+  /** Drift window, hours, ending at each asset model's newest feature row. @default DEFAULT_WINDOW_HOURS (24) */
+  readonly driftWindowHours?: number;
+  /** Rows a drift window needs for a PSI. @default DEFAULT_MIN_COUNT (500), as the features function */
+  readonly driftMinCount?: number;
+  /** The model registry the bundle's versions are looked up in; null = none. @default models/ */
+  readonly registryDir?: string | null;
 }
 
 const SUMMARY = ['assetId', 'siteId', 'modelId', 'healthState', 'componentStates', 'risk', 'failureProbability', 'rul', 'lastSeq', 'updatedAt', 'samples'];
@@ -52,6 +66,7 @@ export class AwsDashboardSource implements DashboardSource {
   private lastSeen = new Map<string, number | null>();
   private scorer: ReturnType<typeof createBundleScorer> | undefined;
   private readonly now: () => number;
+  private champions: Map<string, ChampionInfo> | undefined;
 
   constructor(private readonly options: AwsDashboardSourceOptions) {
     this.now = options.now ?? Date.now;
@@ -132,6 +147,28 @@ export class AwsDashboardSource implements DashboardSource {
       scorer: this.scorer,
       component: request.component,
       deferDays: request.deferDays,
+    });
+  }
+
+  /**
+   * The drift panel from the history tables: `historyDrift`, the computation of `pdm drift --stage`, in
+   * Athena (two queries per asset model; the server caches the answer for a minute). The alarms are
+   * CloudWatch's, which this reader does not query: the panel names them.
+   */
+  async drift(): Promise<DriftPanelData> {
+    const windowHours = this.options.driftWindowHours ?? DEFAULT_WINDOW_HOURS;
+    const minCount = this.options.driftMinCount ?? DEFAULT_MIN_COUNT;
+    const { bundle } = this.options;
+    this.champions ??= championsOf(bundle, this.options.registryDir === undefined ? DEFAULT_REGISTRY_DIR : this.options.registryDir);
+    const reports = await historyDrift(this.options.history, 'athena', bundle, { windowHours, minCount });
+    return historyPanel({
+      bundle,
+      champions: this.champions,
+      reports,
+      windowHours,
+      minCount,
+      threshold: DEFAULT_PSI_THRESHOLD,
+      alarms: cloudWatchAlarms(this.options.stage, [...bundle.models].filter(([, e]) => e.reference).map(([id]) => id).sort()),
     });
   }
 

@@ -27,6 +27,7 @@ export function register(program: Command): void {
         const history = await openHistory({ stage: opts.stage, ...region });
         const dynamo = new DynamoDBClient(region);
         const source = new AwsDashboardSource({
+          stage: opts.stage,
           doc: DynamoDBDocumentClient.from(dynamo, TWIN_DOCUMENT_OPTIONS),
           twinTable: `pdm-${opts.stage}-twins`,
           history: history.engine,

@@ -19,10 +19,16 @@ import { defaultPolicies, processMessages } from '../../lambdas/core/pipeline.ts
 import type { Twin } from '../../lambdas/core/twin/twin.ts';
 import { attributeToComponents } from '../../lambdas/core/twin/twin.ts';
 import { readBundle } from '../../ml/bundle/read.ts';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { DriftMonitor, type DriftRows } from '../../lambdas/adapters/drift.ts';
+import { LocalDriftAlarm } from '../runtime/drift-alarm.ts';
+import { championsOf, MemoryDriftCounterStore, windowPanel } from './drift.ts';
 import { startDashboard } from './server.ts';
 import type {
+  ChampionInfo,
   DashboardEvent,
   DashboardSource,
+  DriftPanelData,
   FleetEntry,
   HistoryPoint,
   WhatIfRequest,
@@ -43,6 +49,10 @@ export interface MemorySourceOptions {
   readonly historyLimit?: number;
   /** Alerts kept, oldest dropped first. @default 500 */
   readonly alertLimit?: number;
+  /** Drift window (docs/drift.md). @default 24 h and 500 rows, as the features function */
+  readonly drift?: { readonly windowHours?: number; readonly minCount?: number };
+  /** Model registry the bundle's versions are looked up in; null = none. @default models/ */
+  readonly registryDir?: string | null;
 }
 
 /** An asset id the source does not know. */
@@ -85,6 +95,18 @@ export class MemoryDashboardSource implements DashboardSource {
   /** Readings of the samples of the batch being processed, by asset and seq, for the history. */
   private pendingReadings = new Map<string, Record<string, number>>();
   private messageNo = 0;
+  /** The features function's drift window, over counters in memory, read after every step. */
+  private readonly driftMonitor: DriftMonitor;
+  private readonly driftAlarm: LocalDriftAlarm;
+  private readonly driftRecorder: Pick<DriftMonitor, 'record'>;
+  /** The first failure of the drift counting, reported by `drift()`. */
+  private driftError: Error | null = null;
+  /** Scored rows of the step being processed, per asset model: what the features function counts. */
+  private pendingDrift: DriftRows[] = [];
+  /** Drift counting runs behind the (synchronous) steps, in order; `drift()` waits for it. */
+  private driftQueue: Promise<void> = Promise.resolve();
+  private champions: Map<string, ChampionInfo> | undefined;
+  private readonly registryDir: string | null | undefined;
 
   constructor(options: MemorySourceOptions = {}) {
     this.fleetAssets = options.fleet ?? createFleet(options.fleetOptions ?? {});
@@ -94,9 +116,16 @@ export class MemoryDashboardSource implements DashboardSource {
     this.scorer = createBundleScorer(this.bundle);
     this.historyLimit = options.historyLimit ?? 2000;
     this.alertLimit = options.alertLimit ?? 500;
+    this.registryDir = options.registryDir;
+    this.driftMonitor = new DriftMonitor(new MemoryDriftCounterStore(), this.bundle, { ...options.drift, evaluateEveryMs: 0 });
+    // The local runtime's alarm emulation, on a bus that takes every event: nothing listens in process.
+    const bus = { send: async () => ({ FailedEntryCount: 0, Entries: [] }) } as unknown as EventBridgeClient;
+    this.driftAlarm = new LocalDriftAlarm({ events: bus, eventBus: 'memory' });
+    this.driftRecorder = this.driftAlarm.watch(this.driftMonitor);
     // The pipeline does not return per-row predictions; this scorer records them as it scores.
     this.recordingScorer = (model, twin, rows) => {
       const predictions = this.scorer(model, twin, rows);
+      this.pendingDrift.push({ model, rows: rows.map((r) => ({ ts: r.ts, vector: r.vector })) });
       const rulHorizon = defaultPolicies(model).risk.rulHorizon;
       for (let i = 0; i < rows.length; i++) {
         const row = rows[i]!;
@@ -141,6 +170,17 @@ export class MemoryDashboardSource implements DashboardSource {
         scorer: this.recordingScorer,
       });
       this.pendingReadings = new Map();
+      const groups = this.pendingDrift;
+      this.pendingDrift = [];
+      if (groups.length > 0) {
+        this.driftQueue = this.driftQueue
+          .then(async () => {
+            if (!this.driftError) await this.driftRecorder.record(groups);
+          })
+          .catch((e: unknown) => {
+            this.driftError ??= e instanceof Error ? e : new Error(String(e));
+          });
+      }
       for (const [id, twin] of result.twins) this.twins.set(id, twin);
       for (const alert of result.alerts) {
         this.alertFeed.unshift(alert);
@@ -195,6 +235,22 @@ export class MemoryDashboardSource implements DashboardSource {
       baseline: baselineFor(model),
       ...(asset.attributes ? { attributes: asset.attributes } : {}),
       hoursPerCycle: defaultPolicies(model).alert.hoursPerClockUnit,
+    });
+  }
+
+  /** The drift panel of the steps so far: the newest window report per asset model and the alarms that fired. */
+  async drift(): Promise<DriftPanelData> {
+    await this.driftQueue;
+    if (this.driftError) throw this.driftError;
+    this.champions ??= championsOf(this.bundle, this.registryDir);
+    return windowPanel({
+      bundle: this.bundle,
+      champions: this.champions,
+      latest: this.driftAlarm.latest,
+      windowHours: this.driftMonitor.windowHours,
+      minCount: this.driftMonitor.minCount,
+      threshold: this.driftAlarm.threshold,
+      alarms: this.driftAlarm.fired,
     });
   }
 

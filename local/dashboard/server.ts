@@ -14,6 +14,7 @@ import { findAssetModel } from '../../lambdas/core/catalog/index.ts';
 import type { AssetModel } from '../../lambdas/core/catalog/types.ts';
 import { featureNames, featureVector } from '../../lambdas/core/features/index.ts';
 import type { Twin } from '../../lambdas/core/twin/twin.ts';
+import { DRIFT_PANEL_TTL_MS, DriftPanelCache } from './drift.ts';
 import type { DashboardEvent, DashboardSource, FleetEntry } from './source.ts';
 import { MAX_DEFER_DAYS, WhatIfInputError } from './whatif.ts';
 
@@ -25,6 +26,13 @@ export interface DashboardOptions {
   readonly host?: string;
   /** Milliseconds between SSE heartbeats (comments that keep proxies and the browser from timing out). @default 15000 */
   readonly heartbeatMs?: number;
+  /**
+   * Least milliseconds between two computations of the drift panel: the page asks every minute and on
+   * load, and a deployed stage answers with Athena queries. @default 60000
+   */
+  readonly driftCacheMs?: number;
+  /** Clock of the drift cache. @default Date.now */
+  readonly now?: () => number;
 }
 
 export interface DashboardHandle {
@@ -206,7 +214,7 @@ function assetView(entry: { assetId: string; siteId: string; modelId: string }, 
 
 /**
  * Starts the dashboard. API: `GET /api/models`, `/api/fleet`, `/api/assets/:id`,
- * `/api/assets/:id/history?limit=`, `/api/alerts?limit=`, `POST /api/whatif`, `GET /api/events` (SSE).
+ * `/api/assets/:id/history?limit=`, `/api/alerts?limit=`, `/api/drift`, `POST /api/whatif`, `GET /api/events` (SSE).
  */
 export async function startDashboard(options: DashboardOptions): Promise<DashboardHandle> {
   const { source } = options;
@@ -215,6 +223,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const files = loadStatic();
   const streams = new Set<ServerResponse>();
   const checkHost = isLoopback(host);
+  const drift = new DriftPanelCache(() => source.drift(), options.driftCacheMs ?? DRIFT_PANEL_TTL_MS, options.now ?? Date.now);
 
   async function findEntry(assetId: string): Promise<FleetEntry> {
     const fleet = await source.fleet();
@@ -268,6 +277,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     if (path === '/api/alerts') {
       return sendJson(res, 200, await source.alerts(parseLimit(url.searchParams.get('limit'), DEFAULT_ALERTS, MAX_ALERTS)));
     }
+    if (path === '/api/drift') return sendJson(res, 200, await drift.get());
     if (path === '/api/events') return openStream(req, res);
     const m = /^\/api\/assets\/([^/]+)(\/history)?$/.exec(path);
     if (m) {

@@ -105,6 +105,77 @@ export interface WhatIfResult {
   readonly points: readonly WhatIfPoint[];
 }
 
+/** One top feature's PSI in the current window; null when the window has no PSI. */
+export interface DriftFeatureRow {
+  readonly feature: string;
+  readonly psi: number | null;
+}
+
+/** Which models serve an asset model: the bundle the source scores with, matched to the registry. */
+export interface ChampionInfo {
+  /** Registry version whose files are the bundle's (e.g. `turbofan@2`); null when none matches. */
+  readonly version: string | null;
+  /** True when that version is the registry's champion; null without a match. */
+  readonly champion: boolean | null;
+  /** The registry's champion id, shown when the bundle is another version; null without a registry. */
+  readonly registryChampion: string | null;
+  /** The history's `model_version`: 12 hex of the predictors' file hashes. */
+  readonly modelHash: string | null;
+  /** The bundle manifest's `createdAt`. */
+  readonly bundleCreatedAt: string;
+}
+
+/** The drift of one asset model in its current window. */
+export interface DriftModelPanel {
+  readonly assetModel: string;
+  readonly champion: ChampionInfo;
+  /** Max PSI over the top features; null when the window has none (see `reason`). */
+  readonly psi: number | null;
+  /** The feature with that max; null with `psi`. */
+  readonly feature: string | null;
+  /** Why `psi` is null, in words; null when there is a PSI. */
+  readonly reason: string | null;
+  readonly rows: number;
+  readonly minCount: number;
+  /** Event-time window, ISO; `from`/`to` null when no window has been read. */
+  readonly window: { readonly hours: number; readonly from: string | null; readonly to: string | null };
+  /** Per top feature, most drifted first (as the core returns them). */
+  readonly features: readonly DriftFeatureRow[];
+}
+
+/** A drift alarm event (`ModelDriftDetected`). */
+export interface DriftAlarmEntry {
+  /** Start of the newest hour of the breaching window (event time), ISO. */
+  readonly at: string;
+  readonly assetModel: string;
+  readonly psi: number;
+  readonly feature: string;
+  readonly rows: number;
+  readonly threshold: number;
+}
+
+/**
+ * The alarms: the emulated alarm's events where the source sees them (local mode), else where to look
+ * (a deployed stage's CloudWatch alarms, by name).
+ */
+export type DriftAlarms =
+  | { readonly kind: 'events'; /** Newest first. */ readonly items: readonly DriftAlarmEntry[] }
+  | { readonly kind: 'cloudwatch'; readonly names: Readonly<Record<string, string>>; readonly message: string };
+
+/** The "Models & drift" panel as a source computes it. */
+export interface DriftPanelData {
+  readonly threshold: number;
+  /** Where the PSI came from: the live drift window (local runtime) or the history tables. */
+  readonly basis: 'drift-window' | 'history';
+  readonly models: readonly DriftModelPanel[];
+  readonly alarms: DriftAlarms;
+}
+
+/** What `GET /api/drift` answers: the panel and when the server computed it (cached for a minute). */
+export interface DriftPanel extends DriftPanelData {
+  readonly computedAt: string;
+}
+
 export type DashboardEvent =
   | { readonly type: 'twin'; readonly assetId: string }
   | { readonly type: 'alert'; readonly alert: TwinHealthChangedDetail };
@@ -118,6 +189,8 @@ export interface DashboardSource {
   /** Newest first. */
   alerts(limit: number): Promise<readonly TwinHealthChangedDetail[]>;
   whatIf(request: WhatIfRequest): Promise<WhatIfResult>;
+  /** Per asset model: its models, the PSI of its current window, and the drift alarms. The server caches it. */
+  drift(): Promise<DriftPanelData>;
   /** Live updates; returns an unsubscribe function. */
   subscribe(listener: (event: DashboardEvent) => void): () => void;
 }

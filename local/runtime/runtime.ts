@@ -47,7 +47,8 @@ import { bundlePolicies } from '../../lambdas/core/pipeline.ts';
 import type { Twin } from '../../lambdas/core/twin/twin.ts';
 import { createHandler as createFeatureHandler } from '../../lambdas/features/app.ts';
 import { projectWhatIf, WhatIfInputError } from '../dashboard/whatif.ts';
-import type { DashboardEvent, DashboardSource, FleetEntry, HistoryPoint, WhatIfRequest, WhatIfResult } from '../dashboard/source.ts';
+import type { DashboardEvent, DashboardSource, DriftPanelData, FleetEntry, HistoryPoint, WhatIfRequest, WhatIfResult } from '../dashboard/source.ts';
+import { championsOf, readDriftAlarms, windowPanel } from '../dashboard/drift.ts';
 import { startBroker, type LocalBroker } from './broker.ts';
 import { CREDENTIALS_FILE, loadOrCreateCredentials } from '../../devices/credentials.ts';
 import { RuleBridge } from './bridge.ts';
@@ -826,6 +827,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     };
 
     let whatIfScorer: ReturnType<typeof createBundleScorer> | undefined;
+    let driftChampions: ReturnType<typeof championsOf> | undefined;
     let stopped = false;
     const stop = async () => {
       if (stopped) return;
@@ -874,6 +876,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         if (!twin || !model) throw new WhatIfInputError(`asset ${request.assetId} has no twin yet`);
         whatIfScorer ??= createBundleScorer(bundle);
         return projectWhatIf({ twin, model, bundle, scorer: whatIfScorer, component: request.component, deferDays: request.deferDays });
+      },
+      // The live drift window the emulated alarm judges; the alarms of every session of the data dir.
+      drift: async (): Promise<DriftPanelData> => {
+        driftChampions ??= championsOf(bundle);
+        return windowPanel({
+          bundle,
+          champions: driftChampions,
+          latest: driftAlarm.latest,
+          windowHours: driftMonitor.windowHours,
+          minCount: driftMonitor.minCount,
+          threshold: driftAlarm.threshold,
+          alarms: dataDir ? readDriftAlarms(join(dataDir, DRIFT_ALARMS_FILE)) : driftAlarm.fired,
+        });
       },
       subscribe: (listener) => {
         listeners.add(listener);

@@ -661,6 +661,111 @@ async function runWhatIf(ev) {
   }
 }
 
+// ---------- models & drift ----------
+
+/** How often the page asks for the drift panel; the server computes it at most once a minute anyway. */
+const DRIFT_REFRESH_MS = 60_000;
+/** Feature rows shown per asset model (the API has the top ten). */
+const DRIFT_ROWS = 5;
+
+function isoMinute(iso) {
+  return iso ? iso.slice(0, 16).replace('T', ' ') : '–';
+}
+
+function versionText(c) {
+  const parts = [];
+  if (c.version) parts.push(c.champion ? `${c.version} (champion)` : `${c.version} (registry champion: ${c.registryChampion ?? 'none'})`);
+  else parts.push('version not in the registry');
+  parts.push(`bundle ${isoMinute(c.bundleCreatedAt)}`);
+  if (c.modelHash) parts.push(c.modelHash);
+  return parts.join(' · ');
+}
+
+/** A PSI as a bar against the threshold (dashed line); the scale covers twice the threshold or the largest PSI. */
+function psiBar(psi, threshold, scale) {
+  const width = 160;
+  const height = 14;
+  const svg = s('svg', { class: 'chart-svg', viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': `PSI ${fmt(psi, 3)}` });
+  if (psi !== null && Number.isFinite(psi)) {
+    svg.append(s('rect', { class: `bar ${psi >= threshold ? 'high' : 'ok'}`, x: 0, y: 2, height: height - 4, width: Math.max(1, Math.min(1, psi / scale) * width) }));
+  }
+  const tx = (threshold / scale) * width;
+  svg.append(s('line', { class: 'threshold', stroke: '#d22f2f', x1: tx, x2: tx, y1: 0, y2: height }));
+  return svg;
+}
+
+function driftModelCard(m, panel) {
+  const { threshold } = panel;
+  const head = h('h3', {}, m.assetModel);
+  const version = h('div', { class: 'version' }, versionText(m.champion));
+  const psi =
+    m.psi === null
+      ? h('div', { class: 'psi none' }, m.reason ?? 'not enough data')
+      : h('div', { class: `psi ${m.psi >= threshold ? 'high' : 'ok'}` }, `PSI ${fmt(m.psi, 3)} on ${m.feature}${m.psi >= threshold ? ` ≥ ${threshold}` : ''}`);
+  const window = h(
+    'div',
+    { class: 'window' },
+    `window ${m.window.hours} h${m.window.from ? `: ${isoMinute(m.window.from)} → ${isoMinute(m.window.to)}` : ''} · ${m.rows} rows (minimum ${m.minCount})`,
+  );
+  const shown = m.features.slice(0, DRIFT_ROWS);
+  const scale = Math.max(2 * threshold, ...shown.map((f) => f.psi ?? 0));
+  const table = h(
+    'table',
+    { class: 'grid small' },
+    h('thead', {}, h('tr', {}, h('th', {}, 'Feature'), h('th', { class: 'num' }, 'PSI'), h('th', {}, `vs ${threshold}`))),
+    h(
+      'tbody',
+      {},
+      shown.map((f) =>
+        h(
+          'tr',
+          { class: 'drift-feature', 'data-feature': f.feature },
+          h('td', {}, f.feature),
+          h('td', { class: 'num' }, fmt(f.psi, 3)),
+          h('td', { class: 'bar-cell' }, psiBar(f.psi, threshold, scale)),
+        ),
+      ),
+    ),
+  );
+  const alarmName = panel.alarms.kind === 'cloudwatch' ? h('div', { class: 'window' }, `alarm: ${panel.alarms.names[m.assetModel] ?? '–'}`) : null;
+  return h(
+    'div',
+    { class: 'drift-model', 'data-model': m.assetModel, 'data-psi': m.psi === null ? 'null' : String(m.psi) },
+    head,
+    version,
+    psi,
+    window,
+    alarmName,
+    shown.length > 0 ? table : null,
+  );
+}
+
+function renderDrift(panel) {
+  const basis = panel.basis === 'history' ? 'from the history tables' : 'from the live drift window';
+  $('#drift-meta').textContent = `PSI ${basis}, threshold ${panel.threshold}; computed ${isoMinute(panel.computedAt)} UTC`;
+  $('#drift-models').replaceChildren(...panel.models.map((m) => driftModelCard(m, panel)));
+  const alarm = $('#drift-alarm');
+  if (panel.alarms.kind === 'cloudwatch') {
+    alarm.className = 'drift-alarm';
+    alarm.textContent = panel.alarms.message;
+  } else if (panel.alarms.items.length === 0) {
+    alarm.className = 'drift-alarm';
+    alarm.textContent = 'No drift alarm so far.';
+  } else {
+    const a = panel.alarms.items[0];
+    alarm.className = 'drift-alarm fired';
+    alarm.textContent = `Latest drift alarm: ${isoMinute(a.at)} ${a.assetModel}: PSI ${fmt(a.psi, 3)} on ${a.feature} (${a.rows} rows)${panel.alarms.items.length > 1 ? ` · ${panel.alarms.items.length} alarms in all` : ''}`;
+  }
+}
+
+async function loadDrift() {
+  try {
+    renderDrift(await api('/api/drift'));
+  } catch (e) {
+    $('#drift-meta').textContent = `error: ${e.message}`;
+  }
+}
+
 // ---------- live updates ----------
 
 function scheduleRefresh() {
@@ -709,7 +814,8 @@ function showError(e) {
 async function main() {
   const models = await api('/api/models');
   for (const m of models) app.models.set(m.id, m);
-  await Promise.all([loadFleet(), loadAlerts()]);
+  await Promise.all([loadFleet(), loadAlerts(), loadDrift()]);
+  setInterval(() => void loadDrift(), DRIFT_REFRESH_MS);
   for (const id of ['#filter-site', '#filter-model', '#filter-state']) $(id).addEventListener('change', renderFleet);
   $('#detail-close').addEventListener('click', closeDetail);
   $('#whatif-form').addEventListener('submit', (ev) => void runWhatIf(ev));

@@ -12,6 +12,10 @@ import { AthenaHistoryQuery } from '../../../lambdas/adapters/aws/history-athena
 import { readBundleDir } from '../../../lambdas/adapters/model.ts';
 import { DEFAULT_BASELINES } from '../../../lambdas/core/anomaly/index.ts';
 import { createBundleScorer } from '../../../lambdas/core/model/scorer.ts';
+import { findAssetModel } from '../../../lambdas/core/catalog/index.ts';
+import { assetModelDrift, compileReference, countVectors, emptyCounts } from '../../../lambdas/core/drift/index.ts';
+import { featureNames } from '../../../lambdas/core/features/index.ts';
+import type { DriftPanel } from '../../../local/dashboard/source.ts';
 import { processMessages } from '../../../lambdas/core/pipeline.ts';
 import type { Twin } from '../../../lambdas/core/twin/twin.ts';
 import { AwsDashboardSource } from '../../../local/dashboard/aws-source.ts';
@@ -20,6 +24,9 @@ import { type Dynamo, startDynalite } from '../../adapters/standins.ts';
 import { simulate } from '../../lambdas/fixtures.ts';
 
 const bundle = readBundleDir('layers/model');
+const PUMP = findAssetModel('centrifugal-pump')!;
+/** 30 feature vectors of a pump, all features at one value: far from the training bins. */
+const DRIFT_VECTORS = Array.from({ length: 30 }, (_, i) => featureNames(PUMP).map(() => i % 2));
 const athena = mockClient(AthenaClient);
 let db: Dynamo;
 let server: DashboardHandle;
@@ -40,7 +47,27 @@ beforeAll(async () => {
   for (const t of twins.values()) await store.put(t, null);
 
   // Athena: the history query answers two samples, the alerts query one alert.
-  athena.on(StartQueryExecutionCommand).callsFake((input: { QueryString: string }) => ({ QueryExecutionId: input.QueryString.includes('FROM alerts') ? 'alerts' : 'history' }));
+  athena.on(StartQueryExecutionCommand).callsFake((input: { QueryString: string; ExecutionParameters?: string[] }) => {
+    const model = input.ExecutionParameters?.[0]?.replace(/'/g, '');
+    if (input.QueryString.includes('max(ts) AS t FROM features')) return { QueryExecutionId: `drift-max-${model}` };
+    if (input.QueryString.includes('FROM features')) return { QueryExecutionId: `drift-rows-${model}` };
+    return { QueryExecutionId: input.QueryString.includes('FROM alerts') ? 'alerts' : 'history' };
+  });
+  // Drift (the pdm drift --stage queries): pumps have a window of 30 feature rows, the other models none.
+  for (const m of ['industrial-machine', 'turbofan']) {
+    athena.on(GetQueryResultsCommand, { QueryExecutionId: `drift-max-${m}` }).resolves({
+      ResultSet: { ResultSetMetadata: { ColumnInfo: [col('t', 'timestamp')] }, Rows: [cells('t'), cells(null)] },
+    });
+  }
+  athena.on(GetQueryResultsCommand, { QueryExecutionId: 'drift-max-centrifugal-pump' }).resolves({
+    ResultSet: { ResultSetMetadata: { ColumnInfo: [col('t', 'timestamp')] }, Rows: [cells('t'), cells('2026-01-01 12:00:00.000')] },
+  });
+  athena.on(GetQueryResultsCommand, { QueryExecutionId: 'drift-rows-centrifugal-pump' }).resolves({
+    ResultSet: {
+      ResultSetMetadata: { ColumnInfo: [col('asset_id', 'varchar'), col('seq', 'bigint'), col('ts', 'timestamp'), col('vector', 'varchar')] },
+      Rows: [cells('asset_id', 'seq', 'ts', 'vector'), ...DRIFT_VECTORS.map((v, i) => cells('pump-001', String(i), '2026-01-01 11:00:00.000', JSON.stringify(v)))],
+    },
+  });
   athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
   athena.on(GetQueryResultsCommand, { QueryExecutionId: 'history' }).resolves({
     ResultSet: {
@@ -55,12 +82,14 @@ beforeAll(async () => {
     },
   });
   source = new AwsDashboardSource({
+    stage: 'dev',
     doc: db.doc,
     twinTable: 'pdm-dev-twins',
     history: new AthenaHistoryQuery(new AthenaClient({ region: 'eu-west-1' }), { workgroup: 'pdm-dev-history', database: 'pdm_dev_history', sleep: async () => {} }),
     bundle,
     pollMs: 0,
     now: () => Date.UTC(2026, 0, 2),
+    driftMinCount: 20,
   });
   server = await startDashboard({ source, port: 0 });
 });
@@ -120,6 +149,24 @@ describe('AwsDashboardSource behind the dashboard server', () => {
     ]);
   });
 
+  it('computes the drift panel from the history in Athena and names the CloudWatch alarms', async () => {
+    const { status, body } = await get('/api/drift');
+    expect(status).toBe(200);
+    const panel = body as DriftPanel;
+    expect(panel.basis).toBe('history');
+    const ref = bundle.models.get('centrifugal-pump')!.reference!;
+    const expected = assetModelDrift('centrifugal-pump', ref, countVectors(compileReference(ref, featureNames(PUMP)), DRIFT_VECTORS, emptyCounts(ref)), { minCount: 20 });
+    const pump = panel.models.find((m) => m.assetModel === 'centrifugal-pump')!;
+    expect(pump).toMatchObject({ psi: expected.psi, feature: expected.feature, rows: 30, minCount: 20, reason: null, features: expected.features });
+    expect(pump.window).toEqual({ hours: 24, from: '2025-12-31T12:00:00.000Z', to: '2026-01-01T12:00:00.000Z' });
+    expect(panel.models.find((m) => m.assetModel === 'turbofan')).toMatchObject({ psi: null, rows: 0, reason: 'not enough data: no rows in the window' });
+    expect(panel.alarms).toEqual({
+      kind: 'cloudwatch',
+      names: { 'centrifugal-pump': 'pdm-dev-drift-centrifugal-pump', 'industrial-machine': 'pdm-dev-drift-industrial-machine', turbofan: 'pdm-dev-drift-turbofan' },
+      message: 'alarms: see CloudWatch alarm pdm-dev-drift-<model>',
+    });
+  });
+
   it('answers 404 for an asset the table does not hold', async () => {
     expect((await get('/api/assets/nope')).status).toBe(404);
   });
@@ -163,6 +210,9 @@ describe('dashboard page over a deployed stage (headless Chromium)', () => {
       for (const [id, t] of twins) {
         expect(await page.locator(`#fleet-table tbody tr[data-asset-id="${id}"]`).getAttribute('data-state')).toBe(t.health.state);
       }
+      // The drift panel over a stage points at the CloudWatch alarms.
+      await expect.poll(() => page.locator('#drift-alarm').textContent()).toBe('alarms: see CloudWatch alarm pdm-dev-drift-<model>');
+      expect(await page.locator('#drift .drift-model[data-model="centrifugal-pump"] tr.drift-feature').count()).toBe(5);
       const id = [...twins.keys()][0]!;
       athena.resetHistory();
       await page.locator(`#fleet-table tbody tr[data-asset-id="${id}"]`).click();

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFleet } from '../../../devices/fleet.ts';
 import { MemoryDashboardSource } from '../../../local/dashboard/memory-source.ts';
 import type { DashboardHandle } from '../../../local/dashboard/server.ts';
-import type { WhatIfResult } from '../../../local/dashboard/source.ts';
+import type { DriftPanel, WhatIfResult } from '../../../local/dashboard/source.ts';
 import { startDashboard } from '../../../local/dashboard/server.ts';
 import { findChromium } from '../../support/chromium.ts';
 import { scaled } from '../../support/env.ts';
@@ -38,7 +38,8 @@ describe('dashboard page (headless Chromium)', () => {
         degradation: { component: 'bearing', startTick: 30, failTick: 260 },
       },
     ];
-    source = new MemoryDashboardSource({ fleet });
+    // A 50-row drift minimum: the few simulated hours give the pumps a PSI (docs/drift.md: 500 in AWS).
+    source = new MemoryDashboardSource({ fleet, drift: { minCount: 50 } });
     let alert;
     for (let tick = 0; tick < 300 && !alert; tick++) {
       alert = source.step(1).alerts.find(
@@ -181,6 +182,28 @@ describe('dashboard page (headless Chromium)', () => {
     const r = await runWhatIf('impeller', 14);
     expect(r.limit?.reason).toBe('no-component-model');
     expect(await page.locator('#whatif-limit').textContent()).toMatch(/No model in the bundle was trained on impeller failures/);
+  });
+
+  it('shows each asset model’s version, PSI and top drifted features in the Models & drift panel', async () => {
+    const panel = (await (await fetch(new URL('/api/drift', server.url))).json()) as DriftPanel;
+    const cards = page.locator('#drift .drift-model');
+    await expect.poll(() => cards.count()).toBe(panel.models.length);
+    const withPsi = panel.models.filter((m) => m.psi !== null);
+    expect(withPsi.length).toBeGreaterThan(0);
+    for (const m of withPsi) {
+      const card = page.locator(`#drift .drift-model[data-model="${m.assetModel}"]`);
+      expect(await card.locator('.psi').textContent()).toBe(`PSI ${m.psi!.toFixed(3)} on ${m.feature}${m.psi! >= 0.2 ? ' ≥ 0.2' : ''}`);
+      const top = card.locator(`tr.drift-feature[data-feature="${m.features[0]!.feature}"]`);
+      expect(await top.locator('td.num').textContent()).toBe(m.features[0]!.psi!.toFixed(3));
+      expect(await top.locator('svg rect.bar').count()).toBe(1);
+      expect(await card.locator('.version').textContent()).toContain(m.champion.modelHash!);
+    }
+    for (const m of panel.models.filter((x) => x.psi === null)) {
+      expect(await page.locator(`#drift .drift-model[data-model="${m.assetModel}"] .psi`).textContent()).toBe(m.reason);
+    }
+    const alarm = await page.locator('#drift-alarm').textContent();
+    if (panel.alarms.kind === 'events' && panel.alarms.items.length > 0) expect(alarm).toMatch(/^Latest drift alarm: .* PSI \d/);
+    else expect(alarm).toBe('No drift alarm so far.');
   });
 
   it('updates the fleet table live when the source advances', async () => {

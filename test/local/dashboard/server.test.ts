@@ -55,6 +55,7 @@ describe('startDashboard', () => {
       history: (id, n) => memory.history(id, n),
       alerts: (n) => memory.alerts(n),
       whatIf: (r) => memory.whatIf(r),
+      drift: () => memory.drift(),
       subscribe: (listener) => {
         subscribers += 1;
         const off = memory.subscribe(listener);
