@@ -11,7 +11,7 @@ import { register as registerDevices } from '../devices/provision-cli.ts';
 import { register as registerSmoke } from '../devices/smoke-cli.ts';
 import { register as registerCost } from '../lib/cost/cli.ts';
 import { register as registerLocal } from '../local/cli.ts';
-import { register as registerHistory } from '../local/history/cli.ts';
+import { register as registerHistory, registerModelsCompare } from '../local/history/cli.ts';
 import { register as registerDrift } from '../local/history/drift.ts';
 import { register as registerRetrain } from '../local/history/retrain.ts';
 import { register as registerDashboard } from '../local/dashboard/cli.ts';
@@ -104,6 +104,7 @@ registerLocal(program);
 registerModelCommands(program);
 // The local registry's `pdm models` commands join this command when they land.
 registerAwsModelCommands(program.commands.find((c) => c.name() === 'models') ?? program.command('models').description('model versions: the SageMaker Model Registry of a deployed stage (--stage)'));
+registerModelsCompare(program);
 registerSimulate(program);
 registerDevices(program);
 registerSmoke(program);

@@ -349,3 +349,41 @@ async function readEvidence(engine: HistoryQueryEngine, assetModel: string, sinc
   for (const r of await engine.query(e.sql, e.params)) observedUntil.set(String(r.asset_id), toMs(r.last_ts));
   return { failures, observedUntil };
 }
+
+const f3 = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '—' : String(+x.toPrecision(3)));
+
+/** A value of a predictor for people: RUL of a time-clock model in hours, the rest as it is. */
+function shown(model: AssetModel | undefined, predictor: string, x: number | null | undefined): string {
+  if (x === null || x === undefined) return '—';
+  return predictor === 'rul' && model?.clock === 'time' ? `${f3(x / 3_600_000)}h` : f3(x);
+}
+
+/** The report as terminal lines. */
+export function formatCompare(report: CompareReport): string[] {
+  const lines: string[] = [];
+  if (report.comparisons.length === 0) {
+    lines.push(`no challenger rows since ${report.since}: shadow a version (pdm models shadow <version>) and let the features function run`);
+  }
+  for (const c of report.comparisons) {
+    const model = findAssetModel(c.assetModel);
+    const champions = c.championVersions.map((v) => `${v.id ?? 'unregistered'} (${v.version})`).join(', ');
+    lines.push(`${c.assetModel}: challenger ${c.challengerId ?? 'unregistered'} (${c.challengerVersion}) vs champion ${champions}`);
+    lines.push(`  ${c.rows} rows scored by both, ${c.from} .. ${c.to}`);
+    for (const p of c.predictors) {
+      const d = (x: Distribution) => `${shown(model, p.predictor, x.p05)} / ${shown(model, p.predictor, x.p50)} / ${shown(model, p.predictor, x.p95)}`;
+      lines.push(`  ${p.predictor}: ${p.rows} rows, agreement ${(p.agreement * 100).toFixed(1)} % (bands at ${p.bands.edges.map(f3).join(', ')} on ${p.bands.on}: ${p.bands.from})`);
+      lines.push(`    p05 / p50 / p95   champion ${d(p.champion)}   challenger ${d(p.challenger)}   mean |Δ| ${shown(model, p.predictor, p.meanAbsDiff)}`);
+      const l = p.labels;
+      if (l.rows === 0) lines.push(`    labels: ${l.note ?? 'no labels yet'}`);
+      else if (p.predictor === 'rul') {
+        lines.push(`    labels: ${l.rows} rows with an observed next repair; MAE champion ${shown(model, 'rul', l.champion.mae)}, challenger ${shown(model, 'rul', l.challenger.mae)}`);
+      } else {
+        lines.push(
+          `    labels: ${l.rows} rows (${l.positives} failures within the horizon): PR-AUC champion ${f3(l.champion.prAuc)}, challenger ${f3(l.challenger.prAuc)}; Brier champion ${f3(l.champion.brier)}, challenger ${f3(l.challenger.brier)}${l.note ? ` (${l.note})` : ''}`,
+        );
+      }
+    }
+  }
+  if (report.withoutChallenger.length > 0) lines.push(`no challenger rows: ${report.withoutChallenger.join(', ')}`);
+  return lines;
+}
