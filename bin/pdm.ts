@@ -79,6 +79,7 @@ program
   .option('--samples-per-message <n>', 'samples per device message', positiveInt, 10)
   .option('--passes <n>', 'timed passes (the best is reported; default 5; 3 with --handlers)', positiveInt)
   .option('--handlers', 'benchmark the clean and features Lambda handlers (in-memory ports, no I/O) instead of the core')
+  .option('--shadow', 'with --handlers: also run the features handler with a shadow challenger per asset model')
   .option('--json', 'print one JSON object')
   .action(async (opts) => {
     if (opts.handlers) {
@@ -87,6 +88,7 @@ program
         records: opts.records ?? 5_000,
         samplesPerMessage: opts.samplesPerMessage,
         passes: opts.passes ?? 3,
+        ...(opts.shadow ? { shadow: true } : {}),
       });
       process.stdout.write(opts.json ? `${JSON.stringify(result)}\n` : `${formatHandlerBench(result)}\n`);
       return;

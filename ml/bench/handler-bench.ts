@@ -25,7 +25,8 @@ import type { LogItem } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { createFleet, type FleetAsset, FleetSimulator } from '../../devices/fleet.ts';
-import { InProcessScorer, readBundleDir } from '../../lambdas/adapters/model.ts';
+import { createShadowScorer, InProcessScorer, readBundleDir } from '../../lambdas/adapters/model.ts';
+import type { BundleChallenger, ModelBundle } from '../../lambdas/core/model/bundle.ts';
 import {
   type AlertPublisher,
   type AssetRegistry,
@@ -69,6 +70,12 @@ export interface HandlerBenchOptions {
   readonly seed?: number;
   /** Options of the in-Lambda scorer. @default {} (what the features function uses) */
   readonly scorerOptions?: BundleScorerOptions;
+  /**
+   * Also run the features handler with a shadow challenger for every asset model the bundle scores
+   * (docs/models.md "Shadow challengers"): the champion's own predictors stand in for a retrained
+   * challenger of the same size, which is what the CPU depends on (trees × rows). @default false
+   */
+  readonly shadow?: boolean;
 }
 
 /** One handler's figures; all readings/s are over the same readings. */
@@ -127,6 +134,11 @@ export interface HandlerBenchResult {
   readonly features: HandlerFigures;
   /** Features with a scorer that scores no asset model: no feature vectors, no model evaluation. */
   readonly featuresNoModel: HandlerFigures;
+  /** Features with the model and a shadow challenger per scored asset model (`shadow: true`). */
+  readonly featuresShadow?: HandlerFigures;
+  /** Handler CPU with the challenger over without it (features.readingsPerSec / featuresShadow's). */
+  readonly shadowCost?: number;
+  readonly featuresShadowFacts?: FeaturePassFacts & { readonly challengerRows: number };
   readonly cleanFacts: CleanPassFacts;
   readonly featuresFacts: FeaturePassFacts;
   readonly featuresNoModelFacts: FeaturePassFacts;
@@ -320,7 +332,7 @@ function toEvents(entries: readonly Entry[], batchSize: number, stream: string, 
   return events;
 }
 
-function rawInput(options: Required<Omit<HandlerBenchOptions, 'modelDir' | 'scorerOptions'>>) {
+function rawInput(options: Required<Omit<HandlerBenchOptions, 'modelDir' | 'scorerOptions' | 'shadow'>>) {
   const fleet = createFleet({ assets: options.assets, seed: options.seed, failingShare: 0.25 });
   const sim = new FleetSimulator(fleet, { seed: options.seed, samplesPerMessage: options.samplesPerMessage });
   const entries: Entry[] = [];
@@ -504,7 +516,7 @@ export async function runHandlerBench(options: HandlerBenchOptions = {}): Promis
   }
 
   const cleanFloorMs = (await bestOf(opts.passes, () => cleanEvents, (e) => void cleanFloor(e), () => null)).ms;
-  const featurePass = (scorer: Scorer) =>
+  const featurePass = (scorer: Scorer, shadow?: { challengers: ModelBundle; rows: { n: number } }) =>
     bestOf<FeatureState, FeaturePassFacts>(
       opts.passes,
       () => {
@@ -520,7 +532,22 @@ export async function runHandlerBench(options: HandlerBenchOptions = {}): Promis
           alerts: new CountingAlerts(),
           logger,
           metrics: new DiscardingMetrics('pdm'),
+          ...(shadow
+            ? {
+                shadow: {
+                  score: createShadowScorer(shadow.challengers)!,
+                  // Counted like the champion's predictions (CountingTelemetry): neither builds history rows here.
+                  history: {
+                    writeChallengerPredictions: async (points: readonly PredictionPoint[]) => {
+                      shadow.rows.n += points.length;
+                      return { written: points.length, rejected: [] };
+                    },
+                  },
+                },
+              }
+            : {}),
         });
+        if (shadow) shadow.rows.n = 0;
         return { handler, twins, telemetry, facts: { invocations: 0, failedItems: 0, failedAssets: 0, screenQuarantined: 0, rows: 0, alerts: 0, conflicts: 0 } };
       },
       async (s) => {
@@ -542,6 +569,14 @@ export async function runHandlerBench(options: HandlerBenchOptions = {}): Promis
     );
   const features = await featurePass(modelScorer);
   const featuresNoModel = await featurePass(new NoModelScorer());
+  let shadowed: { figures: HandlerFigures; facts: FeaturePassFacts & { challengerRows: number } } | null = null;
+  if (options.shadow) {
+    const challengers = new Map<string, BundleChallenger>([...bundle.models].map(([id, m]) => [id, { ...m, version: `${id}@0` }]));
+    const rows = { n: 0 };
+    const pass = await featurePass(modelScorer, { challengers: { ...bundle, challengers }, rows });
+    shadowed = { figures: figures(readings, records, pass.ms, cleanFloorMs), facts: { ...pass.last, challengerRows: rows.n } };
+  }
+  const featuresFigures = figures(readings, records, features.ms, cleanFloorMs);
 
   const models = [...new Set(fleet.map((a) => a.modelId))];
   return {
@@ -555,8 +590,15 @@ export async function runHandlerBench(options: HandlerBenchOptions = {}): Promis
     cleanRecords: cleanEntries.length,
     cleanReadings,
     clean: figures(readings, records, clean.ms, rawFloorMs),
-    features: figures(readings, records, features.ms, cleanFloorMs),
+    features: featuresFigures,
     featuresNoModel: figures(readings, records, featuresNoModel.ms, cleanFloorMs),
+    ...(shadowed
+      ? {
+          featuresShadow: shadowed.figures,
+          shadowCost: round(featuresFigures.readingsPerSec / shadowed.figures.readingsPerSec, 3),
+          featuresShadowFacts: shadowed.facts,
+        }
+      : {}),
     cleanFacts: { ...clean.last.facts, recordsIn: records, readingsOut: cleanReadings },
     featuresFacts: features.last,
     featuresNoModelFacts: featuresNoModel.last,
@@ -576,6 +618,12 @@ export function formatHandlerBench(r: HandlerBenchResult): string {
     line('clean handler', r.clean),
     line('features (in-Lambda model)', r.features),
     line('features (no model)', r.featuresNoModel),
+    ...(r.featuresShadow
+      ? [
+          line('features (model + shadow)', r.featuresShadow),
+          `shadow challenger: ${r.featuresShadowFacts?.challengerRows ?? 0} challenger rows; the features handler costs ${r.shadowCost}× the CPU of the champion alone`,
+        ]
+      : []),
     `floors: clean = base64 + envelope JSON + base64 + message JSON per raw record; features = base64 + JSON per clean item`,
     `model scored for: ${r.scoredModels.join(', ') || 'none'}; rows eligible for TreeSHAP contributors ${r.featuresFacts.explainedRows} of ${r.featuresFacts.rows} (computed only where the twin reads them)`,
   ].join('\n');
