@@ -192,7 +192,8 @@ function compareOne(model: AssetModel, rows: readonly Pair[], spec: PredictorSpe
   let toBanded: (x: number) => number;
   if (spec.kind === 'rul') {
     const horizon = defaultRiskPolicy(model.clock).rulHorizon;
-    bands = { on: 'rul-risk', edges: healthEdges, from: `risk = 1 - rul / ${horizon} (the twin's RUL risk), at the health policy's levels` };
+    const h = model.clock === 'time' ? `${horizon / 3_600_000} h` : `${horizon} cycles`;
+    bands = { on: 'rul-risk', edges: healthEdges, from: `risk = 1 - rul / ${h} (the twin's RUL risk), at the health policy's levels` };
     toBanded = (x) => Math.min(1, Math.max(0, 1 - x / horizon));
   } else {
     const t: AlertThresholds | undefined = spec.entry?.alertThresholds;
