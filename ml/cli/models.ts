@@ -452,8 +452,11 @@ export function register(program: Command): void {
     const dir = resolve(opts.registry);
     const bundleDir = resolve(opts.bundle);
     const manifest = materialize(dir, bundleDir);
-    if (opts.json) return printJson({ bundle: repoPath(bundleDir), champions: readAliases(dir).champions, createdAt: manifest.createdAt });
-    print(`wrote ${repoPath(bundleDir)} from ${Object.values(readAliases(dir).champions).join(', ')}`);
+    const aliases = readAliases(dir);
+    const challengers = Object.fromEntries(Object.entries(manifest.challengers ?? {}).map(([m, c]) => [m, c.version]));
+    if (opts.json) return printJson({ bundle: repoPath(bundleDir), champions: aliases.champions, challengers, createdAt: manifest.createdAt });
+    const shadows = Object.values(challengers);
+    print(`wrote ${repoPath(bundleDir)} from ${Object.values(aliases.champions).join(', ')}${shadows.length > 0 ? `; challengers ${shadows.join(', ')}` : ''}`);
   });
 
   registryOption(models.command('verify').description('check every record, blob sha256 and the alias history')).action((opts: Common) => {
