@@ -11,7 +11,7 @@ import { register as registerDevices } from '../devices/provision-cli.ts';
 import { register as registerSmoke } from '../devices/smoke-cli.ts';
 import { register as registerCost } from '../lib/cost/cli.ts';
 import { register as registerLocal } from '../local/cli.ts';
-import { register as registerHistory } from '../local/history/cli.ts';
+import { register as registerHistory, registerModelsCompare } from '../local/history/cli.ts';
 import { register as registerDrift } from '../local/history/drift.ts';
 import { register as registerRetrain } from '../local/history/retrain.ts';
 import { register as registerDashboard } from '../local/dashboard/cli.ts';
@@ -79,6 +79,7 @@ program
   .option('--samples-per-message <n>', 'samples per device message', positiveInt, 10)
   .option('--passes <n>', 'timed passes (the best is reported; default 5; 3 with --handlers)', positiveInt)
   .option('--handlers', 'benchmark the clean and features Lambda handlers (in-memory ports, no I/O) instead of the core')
+  .option('--shadow', 'with --handlers: also run the features handler with a shadow challenger per asset model')
   .option('--json', 'print one JSON object')
   .action(async (opts) => {
     if (opts.handlers) {
@@ -87,6 +88,7 @@ program
         records: opts.records ?? 5_000,
         samplesPerMessage: opts.samplesPerMessage,
         passes: opts.passes ?? 3,
+        ...(opts.shadow ? { shadow: true } : {}),
       });
       process.stdout.write(opts.json ? `${JSON.stringify(result)}\n` : `${formatHandlerBench(result)}\n`);
       return;
@@ -104,6 +106,7 @@ registerLocal(program);
 registerModelCommands(program);
 // The local registry's `pdm models` commands join this command when they land.
 registerAwsModelCommands(program.commands.find((c) => c.name() === 'models') ?? program.command('models').description('model versions: the SageMaker Model Registry of a deployed stage (--stage)'));
+registerModelsCompare(program);
 registerSimulate(program);
 registerDevices(program);
 registerSmoke(program);

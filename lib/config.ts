@@ -174,6 +174,19 @@ const ProvisioningSchema = z
   .strict()
   .default({ fleetByClaim: false });
 
+const ModelsSchema = z
+  .object({
+    /**
+     * Score the shadow challengers the model bundle carries (chosen in the registry with
+     * `pdm models shadow`) next to the champions, into the history only; `false` leaves them unloaded
+     * (saves their CPU, docs/benchmarks.md). Which version shadows is the registry's choice, whether
+     * a stage spends CPU on it is this switch (docs/models.md "Shadow challengers"). @default true
+     */
+    shadow: z.boolean().default(true),
+  })
+  .strict()
+  .default({ shadow: true });
+
 const DriftSchema = z
   .object({
     /** Count feature vectors and publish `FeatureDriftPsi` per asset model (docs/drift.md). @default true */
@@ -299,6 +312,8 @@ export const StageConfigSchema = z
     scoring: ScoringSchema,
     /** Feature drift (PSI) of the served vectors against each model's training reference. */
     drift: DriftSchema,
+    /** Model serving options beyond scoring: shadow challengers. */
+    models: ModelsSchema,
     ingest: IngestSchema,
     provisioning: ProvisioningSchema,
     alerts: AlertsSchema,

@@ -109,6 +109,7 @@ interface LocalOpts {
   faultRate: number;
   seed: number;
   scoring: 'in-lambda' | 'endpoint';
+  shadow: boolean;
   alertsJsonl?: string;
   webhook?: string;
   scenario: ScenarioName;
@@ -123,6 +124,7 @@ async function runLocal(opts: LocalOpts): Promise<void> {
     seed: opts.seed,
     faultRate: opts.faultRate,
     scoring: opts.scoring,
+    shadow: opts.shadow,
     logLevel: json ? 'SILENT' : 'ERROR',
     ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
     alerts: {
@@ -334,6 +336,7 @@ export function register(program: Command): void {
     .addOption(
       new Option('--scoring <mode>', 'in-lambda, or endpoint (a local SageMaker-protocol server)').choices(['in-lambda', 'endpoint']).default('in-lambda'),
     )
+    .option('--no-shadow', "do not score the bundle's shadow challengers (stage option models.shadow = false)")
     .option('--alerts-jsonl <file>', 'append every SNS delivery (critical/warning topics, transitions log) as JSON lines')
     .option('--webhook <url>', 'POST each SNS delivery here (SNS HTTP notification format)')
     .addOption(new Option('--scenario <name>', 'default fleet, or drift: the fleet shifts at --drift-at (docs/simulator.md)').choices([...SCENARIOS]).default('default'))

@@ -68,11 +68,24 @@ export interface HistoryQueryEngine {
   query(sql: string, params?: readonly (string | number)[]): Promise<Record<string, unknown>[]>;
 }
 
+const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+
 /** Version per asset model of a bundle (see `modelVersion`). */
 export function bundleModelVersions(bundle: ModelBundle): ReadonlyMap<string, string | null> {
-  const sha = (text: string) => createHash('sha256').update(text).digest('hex');
   const out = new Map<string, string | null>();
   for (const [id, entry] of Object.entries(bundle.manifest.models)) {
+    out.set(id, modelVersion(entry.predictors.map((p) => p.sha256), sha));
+  }
+  return out;
+}
+
+/**
+ * Version per asset model of the bundle's shadow challengers, computed as the champions' is: the same
+ * model files give the same `model_version` whether they shadow or decide.
+ */
+export function challengerModelVersions(bundle: ModelBundle): ReadonlyMap<string, string | null> {
+  const out = new Map<string, string | null>();
+  for (const [id, entry] of Object.entries(bundle.manifest.challengers ?? {})) {
     out.set(id, modelVersion(entry.predictors.map((p) => p.sha256), sha));
   }
   return out;
@@ -83,6 +96,8 @@ export interface HistoryTelemetryStoreOptions {
   readonly modelVersions?: ReadonlyMap<string, string | null>;
   /** Feature engine version written with each vector. @default '' */
   readonly featureEngine?: string;
+  /** Model version per asset model of the shadow challengers. @default none (null) */
+  readonly challengerVersions?: ReadonlyMap<string, string | null>;
 }
 
 /** The telemetry-store port on the history tables; plus the tables that port does not have. */
@@ -105,6 +120,18 @@ export class HistoryTelemetryStore implements TelemetryStore {
     return this.put(
       'predictions',
       points.map((p) => predictionRow(p, p, this.options.modelVersions?.get(p.modelId) ?? null)),
+    );
+  }
+
+  /**
+   * Shadow challengers' outputs (docs/models.md "Shadow challengers"): the `predictions` table with
+   * `role = 'challenger'` and the challenger's version. Not on the telemetry-store port, so no live
+   * store (Timestream, the local dashboard's DuckDB) ever holds them.
+   */
+  async writeChallengerPredictions(points: readonly PredictionPoint[]): Promise<WriteReport> {
+    return this.put(
+      'predictions',
+      points.map((p) => predictionRow(p, p, this.options.challengerVersions?.get(p.modelId) ?? null, 'challenger')),
     );
   }
 

@@ -6,8 +6,9 @@ import type { AssetModel } from '../core/catalog/types.ts';
 import { loadBundle, MANIFEST_FILE, type ModelBundle } from '../core/model/bundle.ts';
 import { type BundleScorerOptions, createBundleScorer } from '../core/model/scorer.ts';
 import type { RowScorer } from '../core/pipeline.ts';
+
 import type { FeatureRow, Prediction, Twin } from '../core/twin/twin.ts';
-import type { Scorer } from './ports.ts';
+import type { Scorer, ShadowScorer } from './ports.ts';
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
@@ -61,4 +62,15 @@ export class InProcessScorer implements Scorer {
   scores(model: AssetModel): boolean {
     return bundleScores(this.bundle, model);
   }
+}
+
+/**
+ * The in-process scorer of the bundle's shadow challengers, or null when it has none. TreeSHAP is off:
+ * nobody reads a challenger's contributors, and they cost the most per row.
+ */
+export function createShadowScorer(bundle: ModelBundle): ShadowScorer | null {
+  const challengers = bundle.challengers;
+  if (!challengers || challengers.size === 0) return null;
+  const rowScorer = createBundleScorer({ manifest: bundle.manifest, models: challengers }, { explainFrom: Number.POSITIVE_INFINITY });
+  return (model, twin, rows) => (challengers.has(model.id) ? rowScorer(model, twin, rows) : null);
 }

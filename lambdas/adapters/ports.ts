@@ -216,6 +216,12 @@ export interface Scorer {
   scores(model: AssetModel): boolean;
 }
 
+/**
+ * A shadow challenger's predictions for an asset's rows (in process), or null when its asset model has
+ * no challenger. Its outputs go to the history only (docs/models.md "Shadow challengers").
+ */
+export type ShadowScorer = (model: AssetModel, twin: Twin, rows: readonly FeatureRow[]) => (Prediction | null)[] | null;
+
 // ---------------------------------------------------------------------------------------------------
 // Clean stream
 

@@ -46,6 +46,7 @@ import {
   type PredictionPoint,
   type QuarantineSink,
   type Scorer,
+  type ShadowScorer,
   type TelemetryStore,
   TwinConflictError,
   type TwinStore,
@@ -84,6 +85,17 @@ export interface FeatureDeps {
    * back with a PSI is published as `FeatureDriftPsi` (dimension `AssetModel`). @default none (no drift)
    */
   readonly drift?: Pick<DriftMonitor, 'record'>;
+  /**
+   * Shadow challengers (docs/models.md "Shadow challengers"): every row the champion scores is scored by
+   * the asset model's challenger too, and its outputs go to the history's `predictions` table with
+   * `role = 'challenger'`. They never reach the twin, its alerts or the what-if: `completeBatch` only
+   * ever sees the champion's predictions. A side channel like drift: its failure fails no record.
+   * @default none (no shadow scoring)
+   */
+  readonly shadow?: {
+    readonly score: ShadowScorer;
+    readonly history: Pick<HistoryTelemetryStore, 'writeChallengerPredictions'>;
+  };
 }
 
 export interface FeatureSummary {
@@ -99,6 +111,8 @@ export interface FeatureSummary {
   readonly failedAssets: readonly string[];
   /** Drift reports computed in this invocation (at most one per asset model). */
   readonly drift?: readonly DriftWindowReport[];
+  /** Challenger rows written to the history (shadow scoring). */
+  readonly shadowRows?: number;
 }
 
 export type FeatureHandler = ((event: KinesisStreamEvent, context: Context) => Promise<KinesisStreamBatchResponse>) & {
@@ -122,6 +136,8 @@ interface Work {
   expected?: number | null;
   prepared?: PreparedBatch;
   predictions?: readonly (Prediction | null)[];
+  /** The challenger's predictions of the same rows (shadow scoring); never folded into the twin. */
+  shadow?: readonly (Prediction | null)[] | null;
   done?: CompletedBatch;
   failed?: string;
   /** The stored twin's outbox when it was read. */
@@ -142,6 +158,7 @@ interface Stats {
   alertsPending: number;
   quarantined: number;
   timestreamRejected: number;
+  shadowRows: number;
 }
 
 /** What phase B has already sent for this invocation, so a conflict re-apply sends only what is new. */
@@ -150,6 +167,8 @@ interface Sent {
   readonly quarantine: Set<string>;
   /** Assets whose transitions, alerts and maintenance went to the history tables. */
   readonly history: Set<string>;
+  /** Rows whose challenger predictions went to the history. */
+  readonly shadow: Set<string>;
 }
 
 export function createHandler(deps: FeatureDeps): FeatureHandler {
@@ -223,8 +242,8 @@ export function createHandler(deps: FeatureDeps): FeatureHandler {
       for (const w of all) w.failed = errorMessage(err);
     }
 
-    const sent: Sent = { rows: new Set(), quarantine: new Set(), history: new Set() };
-    const stats: Stats = { conflicts: 0, twinsWritten: 0, rows: 0, alerts: 0, alertsPending: 0, quarantined: 0, timestreamRejected: 0 };
+    const sent: Sent = { rows: new Set(), quarantine: new Set(), history: new Set(), shadow: new Set() };
+    const stats: Stats = { conflicts: 0, twinsWritten: 0, rows: 0, alerts: 0, alertsPending: 0, quarantined: 0, timestreamRejected: 0, shadowRows: 0 };
     const live = () => all.filter((w) => w.failed === undefined);
 
     // Phase A: read and fold per asset, then score all assets of a model together (one endpoint call
@@ -279,8 +298,16 @@ export function createHandler(deps: FeatureDeps): FeatureHandler {
     add('ScreenQuarantined', stats.quarantined);
     add('TimestreamRejected', stats.timestreamRejected);
     add('InvalidCleanRecords', invalid.length);
+    if (deps.shadow) add('ShadowRows', stats.shadowRows);
     metrics.publishStoredMetrics();
-    const summary: FeatureSummary = { assets: all.length, ...stats, failedAssets, ...(driftReports.length > 0 ? { drift: driftReports } : {}) };
+    const { shadowRows, ...counted } = stats;
+    const summary: FeatureSummary = {
+      assets: all.length,
+      ...counted,
+      failedAssets,
+      ...(driftReports.length > 0 ? { drift: driftReports } : {}),
+      ...(deps.shadow ? { shadowRows } : {}),
+    };
     logger.info('features batch', { ...summary });
     handler.lastSummary = summary;
     return partialResponse(event, failedSeqs);
@@ -365,10 +392,28 @@ export function createHandler(deps: FeatureDeps): FeatureHandler {
             w.done = completeBatch(w.prepared!, w.predictions, w.ctx!, w.policies!);
           } catch (err) {
             fail(w, err);
+            return;
           }
+          w.shadow = shadowScore(w);
         });
       }),
     );
+  }
+
+  /**
+   * The challenger's predictions of the rows the champion scored, after the twin is complete: nothing
+   * here can change it. In process even when the champion is scored by an endpoint (one serverless
+   * endpoint serves one model: docs/models.md "Shadow challengers").
+   */
+  function shadowScore(w: Work): (Prediction | null)[] | null {
+    if (!deps.shadow || w.prepared!.rows.length === 0 || !w.ctx!.vectors) return null;
+    try {
+      return deps.shadow.score(w.model!, w.prepared!.twin, w.prepared!.rows);
+    } catch (err) {
+      logger.warn('shadow scoring failed; the challenger has no rows for this batch', { assetId: w.assetId, error: errorMessage(err) });
+      metrics.addMetric('ShadowScoringFailed', MetricUnit.Count, 1);
+      return null;
+    }
   }
 
   /** Reads, scores and completes one asset (the re-apply after a version conflict). */
@@ -461,6 +506,7 @@ export function createHandler(deps: FeatureDeps): FeatureHandler {
   ): Promise<void> {
     const features: FeaturePoint[] = [];
     const predictions: PredictionPoint[] = [];
+    const challenger: PredictionPoint[] = [];
     const featureOwners: Work[] = [];
     const quarantine: QuarantineRecord[] = [];
     const quarantineOwner = new Map<QuarantineRecord, Work>();
@@ -477,6 +523,11 @@ export function createHandler(deps: FeatureDeps): FeatureHandler {
         features.push({ ...dims, row, names });
         predictions.push({ ...dims, ts: row.ts, seq: row.seq, anomaly: row.anomaly.score, prediction: w.predictions![i] ?? null });
         featureOwners.push(w);
+        // Only rows the champion scored: the comparison pairs them.
+        const shadow = w.shadow?.[i];
+        if (shadow && w.predictions![i] && !sent.shadow.has(key)) {
+          challenger.push({ ...dims, ts: row.ts, seq: row.seq, anomaly: row.anomaly.score, prediction: shadow });
+        }
       });
       // Screening of device events (duplicate event seqs) is quarantined like that of samples.
       for (const q of [...prepared.quarantine, ...prepared.eventQuarantine]) {
@@ -486,12 +537,20 @@ export function createHandler(deps: FeatureDeps): FeatureHandler {
       }
     }
     const historyOwners = deps.history ? ws.filter((w) => !sent.history.has(w.assetId)) : [];
-    const [f, p, q, h] = await Promise.allSettled([
+    const [f, p, q, h, s] = await Promise.allSettled([
       features.length > 0 ? deps.telemetry.writeFeatures(features) : Promise.resolve({ written: 0, rejected: [] }),
       predictions.length > 0 ? deps.telemetry.writePredictions(predictions) : Promise.resolve({ written: 0, rejected: [] }),
       quarantine.length > 0 ? deps.quarantine.put(quarantine, requestId) : Promise.resolve({ objects: [], failed: [] }),
       writeHistory(historyOwners),
+      challenger.length > 0 && deps.shadow ? deps.shadow.history.writeChallengerPredictions(challenger) : Promise.resolve({ written: 0, rejected: [] }),
     ]);
+    if (s.status === 'rejected') {
+      logger.warn('challenger predictions not written to the history', { rows: challenger.length, error: errorMessage(s.reason) });
+      metrics.addMetric('ShadowWriteFailed', MetricUnit.Count, challenger.length);
+    } else {
+      for (const c of challenger) sent.shadow.add(`${c.assetId}:${c.seq}`);
+      stats.shadowRows += challenger.length;
+    }
     const failAll = (owners: Iterable<Work>, what: string, err: unknown) => {
       for (const w of owners) if (w.failed === undefined) fail(w, new Error(`${what}: ${errorMessage(err)}`));
     };

@@ -12,11 +12,11 @@ import { EventBridgeAlertPublisher } from '../adapters/aws/eventbridge.ts';
 import { S3QuarantineSink } from '../adapters/aws/s3.ts';
 import { SageMakerScorer } from '../adapters/aws/sagemaker.ts';
 import { TimestreamTelemetryStore } from '../adapters/aws/timestream.ts';
-import { InProcessScorer, readBundleDir } from '../adapters/model.ts';
+import { createShadowScorer, InProcessScorer, readBundleDir } from '../adapters/model.ts';
 import { CachedAssetRegistry, NoopTelemetryStore, type QuarantineSink, type Scorer, type TelemetryStore } from '../adapters/ports.ts';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { FirehoseHistorySink } from '../adapters/aws/history-firehose.ts';
-import { bundleModelVersions, HistoryTelemetryStore, IndexedQuarantineSink, TeeTelemetryStore } from '../adapters/history.ts';
+import { bundleModelVersions, challengerModelVersions, HistoryTelemetryStore, IndexedQuarantineSink, TeeTelemetryStore } from '../adapters/history.ts';
 import { ENV, parseFeatureFunctionEnv } from '../core/config/env.ts';
 import { bundlePolicies } from '../core/pipeline.ts';
 import { createHandler } from './app.ts';
@@ -63,8 +63,17 @@ const telemetry: TelemetryStore =
 const streams = env[ENV.historyStreams];
 const historySink = Object.keys(streams).length > 0 ? new FirehoseHistorySink(tracer.captureAWSv3Client(new FirehoseClient({})), streams) : undefined;
 const history = historySink
-  ? new HistoryTelemetryStore(historySink, { modelVersions: bundleModelVersions(bundle), featureEngine: bundle.manifest.featureEngineVersion })
+  ? new HistoryTelemetryStore(historySink, {
+      modelVersions: bundleModelVersions(bundle),
+      challengerVersions: challengerModelVersions(bundle),
+      featureEngine: bundle.manifest.featureEngineVersion,
+    })
   : undefined;
+
+// Shadow challengers: scored in this Lambda even when the champion is scored by an endpoint, because a
+// serverless endpoint has exactly one production variant, so no shadow variant can sit next to it
+// (../shared/notes/lifecycle-and-provisioning.md §3). Without a history there is nowhere to put them.
+const shadowScorer = env[ENV.shadowScoring] === 'on' && history ? createShadowScorer(bundle) : null;
 const s3Quarantine = new S3QuarantineSink(clients.s3, env[ENV.quarantineBucket]);
 const quarantine: QuarantineSink = historySink
   ? new IndexedQuarantineSink(s3Quarantine, historySink, (key) => `s3://${env[ENV.quarantineBucket]}/${key}`)
@@ -94,4 +103,5 @@ export const handler = createHandler({
   // Each classifier decides at the thresholds its manifest entry ships (calibrated on validation data).
   policiesFor: bundlePolicies(bundle),
   ...(drift ? { drift } : {}),
+  ...(shadowScorer && history ? { shadow: { score: shadowScorer, history } } : {}),
 });

@@ -118,7 +118,8 @@ export class ProcessingStack extends Stack {
       .bindTableReader(ENV.assetTable, props.assetsTable)
       .bindTableReadWriter(ENV.twinTable, props.twinsTable)
       .bindEventBus(ENV.eventBus, props.bus)
-      .setEnv(ENV.modelDir, MODEL_DIR);
+      .setEnv(ENV.modelDir, MODEL_DIR)
+      .setEnv(ENV.shadowScoring, config.models.shadow ? 'on' : 'off');
     if (props.driftTable && config.drift.enabled) this.features.bindDriftCounters(ENV.driftTable, props.driftTable, config.drift);
     if (props.endpoints && usesEndpoints) this.features.bindEndpoints(props.endpoints, config.scoring.endpointTimeoutMs);
     else this.features.bindInLambdaScoring();

@@ -3,6 +3,7 @@
  * a deployed `--stage` (Athena, the user's credentials). `bin/pdm.ts` calls {@link register}.
  */
 import { type Command, InvalidArgumentError } from 'commander';
+import { compareShadow, formatCompare } from './compare.ts';
 import { exportTraining } from './export.ts';
 import { openHistory, type HistoryTarget } from './source.ts';
 
@@ -104,4 +105,43 @@ export function register(program: Command): void {
         }
       },
     );
+}
+
+/**
+ * `pdm models compare`: champion against shadow challenger from the history. Registered on the
+ * `models` command (ml/cli/models.ts) by bin/pdm.ts, here beside the other history readers.
+ */
+export function registerModelsCompare(program: Command): void {
+  const models = program.commands.find((c) => c.name() === 'models');
+  if (!models) throw new Error('register the models command first');
+  withTarget(
+    models
+      .command('compare')
+      .description('the shadow challengers against their champions on the same rows, from the history (docs/models.md "Shadow challengers")'),
+  )
+    .option('--since <time>', 'rows from this time on (default: all)', time)
+    .option('--asset-model <id...>', 'only these asset models (default: every one with challenger rows)')
+    .option('--bundle <dir>', "bundle whose champion thresholds and horizons apply (default: layers/model)")
+    .option('--registry <dir>', 'registry that names the versions (default: models/)')
+    .option('--json', 'print the report as JSON')
+    .action(async (opts: TargetOpts & { since?: number; assetModel?: string[]; bundle?: string; registry?: string; json?: boolean }, cmd: Command) => {
+      try {
+        const h = await openHistory(target(opts));
+        try {
+          const report = await compareShadow(h.engine, h.dialect, {
+            ...(opts.since !== undefined ? { sinceMs: opts.since } : {}),
+            ...(opts.assetModel ? { assetModels: opts.assetModel } : {}),
+            ...(opts.bundle ? { bundleDir: opts.bundle } : {}),
+            ...(opts.registry ? { registryDir: opts.registry } : {}),
+          });
+          if (opts.json) out(JSON.stringify(report, null, 2));
+          else for (const line of formatCompare(report)) out(line);
+        } finally {
+          await h.close();
+        }
+      } catch (e) {
+        const err = e as Error;
+        cmd.error(`pdm models compare: ${err.name}: ${err.message}`, { exitCode: 2 });
+      }
+    });
 }

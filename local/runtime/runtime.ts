@@ -32,8 +32,8 @@ import { SageMakerScorer } from '../../lambdas/adapters/aws/sagemaker.ts';
 import { DuckDbTelemetryStore } from '../../lambdas/adapters/local/duckdb.ts';
 import { LocalQuarantineSink } from '../../lambdas/adapters/local/quarantine.ts';
 import { historyDirOf, ParquetHistoryStore } from '../../lambdas/adapters/local/history-parquet.ts';
-import { bundleModelVersions, HistoryTelemetryStore, IndexedQuarantineSink, TeeTelemetryStore } from '../../lambdas/adapters/history.ts';
-import { InProcessScorer, readBundleDir } from '../../lambdas/adapters/model.ts';
+import { bundleModelVersions, challengerModelVersions, HistoryTelemetryStore, IndexedQuarantineSink, TeeTelemetryStore } from '../../lambdas/adapters/history.ts';
+import { createShadowScorer, InProcessScorer, readBundleDir } from '../../lambdas/adapters/model.ts';
 import { CachedAssetRegistry, type Scorer, type TwinStore } from '../../lambdas/adapters/ports.ts';
 import { createHandler as createCleanHandler } from '../../lambdas/clean/app.ts';
 import { ALERT_DETAIL_TYPE, ALERT_SOURCE, type TwinHealthChangedDetail } from '../../lambdas/core/alerts/policy.ts';
@@ -144,6 +144,11 @@ export interface LocalRuntimeOptions {
    * @default the default fleet
    */
   readonly scenario?: DriftScenario;
+  /**
+   * Score the bundle's shadow challengers next to the champions, into the history only (the stage
+   * option `models.shadow`, docs/models.md "Shadow challengers"). @default true
+   */
+  readonly shadow?: boolean;
   /** Drift window and the emulated alarm (docs/drift.md). @default 24 h, 500 rows, threshold 0.2 */
   readonly drift?: { readonly windowHours?: number; readonly minCount?: number; readonly threshold?: number };
 }
@@ -423,8 +428,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const screenSink = new LocalQuarantineSink(dataDir ? join(dataDir, 'quarantine') : undefined);
     const history = new HistoryTelemetryStore(historyStore, {
       modelVersions: bundleModelVersions(bundle),
+      challengerVersions: challengerModelVersions(bundle),
       featureEngine: bundle.manifest.featureEngineVersion,
     });
+    // As in the Lambda: in process whatever the champion's scoring mode.
+    const shadowScorer = options.shadow === false ? null : createShadowScorer(bundle);
     const stores = new TeeTelemetryStore(telemetry, history);
     const latency = new LatencyTracker();
     const twinStore = new ObservedTwinStore(new DynamoTwinStore(doc, NAMES.twinTable), (twin) => {
@@ -465,6 +473,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       metrics: new Metrics({ namespace: 'pdm', serviceName: 'pdm-features' }),
       policiesFor: bundlePolicies(bundle),
       drift: driftAlarm.watch(driftMonitor),
+      ...(shadowScorer ? { shadow: { score: shadowScorer, history } } : {}),
     });
 
     let cleanCounts: Counts = {

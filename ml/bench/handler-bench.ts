@@ -25,7 +25,8 @@ import type { LogItem } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { createFleet, type FleetAsset, FleetSimulator } from '../../devices/fleet.ts';
-import { InProcessScorer, readBundleDir } from '../../lambdas/adapters/model.ts';
+import { createShadowScorer, InProcessScorer, readBundleDir } from '../../lambdas/adapters/model.ts';
+import type { BundleChallenger, ModelBundle } from '../../lambdas/core/model/bundle.ts';
 import {
   type AlertPublisher,
   type AssetRegistry,
@@ -69,6 +70,12 @@ export interface HandlerBenchOptions {
   readonly seed?: number;
   /** Options of the in-Lambda scorer. @default {} (what the features function uses) */
   readonly scorerOptions?: BundleScorerOptions;
+  /**
+   * Also run the features handler with a shadow challenger for every asset model the bundle scores
+   * (docs/models.md "Shadow challengers"): the champion's own predictors stand in for a retrained
+   * challenger of the same size, which is what the CPU depends on (trees × rows). @default false
+   */
+  readonly shadow?: boolean;
 }
 
 /** One handler's figures; all readings/s are over the same readings. */
@@ -127,6 +134,14 @@ export interface HandlerBenchResult {
   readonly features: HandlerFigures;
   /** Features with a scorer that scores no asset model: no feature vectors, no model evaluation. */
   readonly featuresNoModel: HandlerFigures;
+  /** Features with the model and a shadow challenger per scored asset model (`shadow: true`). */
+  readonly featuresShadow?: HandlerFigures;
+  /**
+   * CPU time of the features handler with the challenger over without it: best pass of each, the two
+   * alternating, measured with `process.cpuUsage` (which includes the other Node threads, e.g. GC).
+   */
+  readonly shadowCost?: number;
+  readonly featuresShadowFacts?: FeaturePassFacts & { readonly challengerRows: number };
   readonly cleanFacts: CleanPassFacts;
   readonly featuresFacts: FeaturePassFacts;
   readonly featuresNoModelFacts: FeaturePassFacts;
@@ -320,7 +335,7 @@ function toEvents(entries: readonly Entry[], batchSize: number, stream: string, 
   return events;
 }
 
-function rawInput(options: Required<Omit<HandlerBenchOptions, 'modelDir' | 'scorerOptions'>>) {
+function rawInput(options: Required<Omit<HandlerBenchOptions, 'modelDir' | 'scorerOptions' | 'shadow'>>) {
   const fleet = createFleet({ assets: options.assets, seed: options.seed, failingShare: 0.25 });
   const sim = new FleetSimulator(fleet, { seed: options.seed, samplesPerMessage: options.samplesPerMessage });
   const entries: Entry[] = [];
@@ -390,6 +405,8 @@ function context(requestId: string): Context {
 
 interface Timed<T> {
   readonly ms: number;
+  /** Least CPU time (user + system) of a pass, ms: less disturbed than wall time on a shared machine. */
+  readonly cpuMs: number;
   readonly last: T;
 }
 
@@ -398,13 +415,17 @@ async function bestOf<S, T>(passes: number, prepare: () => S, run: (state: S) =>
   let state = prepare();
   await run(state); // warm-up: JIT, caches, the registry cache of a warm container
   let ms = Number.POSITIVE_INFINITY;
+  let cpuMs = Number.POSITIVE_INFINITY;
   for (let p = 0; p < passes; p++) {
     state = prepare();
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     await run(state);
     ms = Math.min(ms, performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpuMs = Math.min(cpuMs, (c.user + c.system) / 1000);
   }
-  return { ms, last: facts(state) };
+  return { ms, cpuMs, last: facts(state) };
 }
 
 interface CleanState {
@@ -504,9 +525,9 @@ export async function runHandlerBench(options: HandlerBenchOptions = {}): Promis
   }
 
   const cleanFloorMs = (await bestOf(opts.passes, () => cleanEvents, (e) => void cleanFloor(e), () => null)).ms;
-  const featurePass = (scorer: Scorer) =>
+  const featurePass = (scorer: Scorer, shadow?: { challengers: ModelBundle; rows: { n: number } }, passes = opts.passes) =>
     bestOf<FeatureState, FeaturePassFacts>(
-      opts.passes,
+      passes,
       () => {
         // A fresh store per pass: every pass folds the same input into the same (empty) twin state.
         const twins = new MemoryTwinStore();
@@ -520,7 +541,22 @@ export async function runHandlerBench(options: HandlerBenchOptions = {}): Promis
           alerts: new CountingAlerts(),
           logger,
           metrics: new DiscardingMetrics('pdm'),
+          ...(shadow
+            ? {
+                shadow: {
+                  score: createShadowScorer(shadow.challengers)!,
+                  // Counted like the champion's predictions (CountingTelemetry): neither builds history rows here.
+                  history: {
+                    writeChallengerPredictions: async (points: readonly PredictionPoint[]) => {
+                      shadow.rows.n += points.length;
+                      return { written: points.length, rejected: [] };
+                    },
+                  },
+                },
+              }
+            : {}),
         });
+        if (shadow) shadow.rows.n = 0;
         return { handler, twins, telemetry, facts: { invocations: 0, failedItems: 0, failedAssets: 0, screenQuarantined: 0, rows: 0, alerts: 0, conflicts: 0 } };
       },
       async (s) => {
@@ -542,6 +578,28 @@ export async function runHandlerBench(options: HandlerBenchOptions = {}): Promis
     );
   const features = await featurePass(modelScorer);
   const featuresNoModel = await featurePass(new NoModelScorer());
+  let shadowed: { figures: HandlerFigures; cpuMs: number; championCpuMs: number; facts: FeaturePassFacts & { challengerRows: number } } | null = null;
+  if (options.shadow) {
+    const challengers = new Map<string, BundleChallenger>([...bundle.models].map(([id, m]) => [id, { ...m, version: `${id}@0` }]));
+    const rows = { n: 0 };
+    // Champion and shadow passes alternate, so that both see the same load on a shared machine; the
+    // best pass of each is kept.
+    let champion = { ms: features.ms, cpuMs: features.cpuMs };
+    let best: Awaited<ReturnType<typeof featurePass>> | null = null;
+    for (let round = 0; round < opts.passes; round++) {
+      const c = await featurePass(modelScorer, undefined, 1);
+      champion = { ms: Math.min(champion.ms, c.ms), cpuMs: Math.min(champion.cpuMs, c.cpuMs) };
+      const pass = await featurePass(modelScorer, { challengers: { ...bundle, challengers }, rows }, 1);
+      best = best === null ? pass : { ms: Math.min(best.ms, pass.ms), cpuMs: Math.min(best.cpuMs, pass.cpuMs), last: pass.last };
+    }
+    shadowed = {
+      figures: figures(readings, records, best!.ms, cleanFloorMs),
+      cpuMs: best!.cpuMs,
+      championCpuMs: champion.cpuMs,
+      facts: { ...best!.last, challengerRows: rows.n },
+    };
+  }
+  const featuresFigures = figures(readings, records, features.ms, cleanFloorMs);
 
   const models = [...new Set(fleet.map((a) => a.modelId))];
   return {
@@ -555,8 +613,15 @@ export async function runHandlerBench(options: HandlerBenchOptions = {}): Promis
     cleanRecords: cleanEntries.length,
     cleanReadings,
     clean: figures(readings, records, clean.ms, rawFloorMs),
-    features: figures(readings, records, features.ms, cleanFloorMs),
+    features: featuresFigures,
     featuresNoModel: figures(readings, records, featuresNoModel.ms, cleanFloorMs),
+    ...(shadowed
+      ? {
+          featuresShadow: shadowed.figures,
+          shadowCost: round(shadowed.cpuMs / shadowed.championCpuMs, 3),
+          featuresShadowFacts: shadowed.facts,
+        }
+      : {}),
     cleanFacts: { ...clean.last.facts, recordsIn: records, readingsOut: cleanReadings },
     featuresFacts: features.last,
     featuresNoModelFacts: featuresNoModel.last,
@@ -576,6 +641,12 @@ export function formatHandlerBench(r: HandlerBenchResult): string {
     line('clean handler', r.clean),
     line('features (in-Lambda model)', r.features),
     line('features (no model)', r.featuresNoModel),
+    ...(r.featuresShadow
+      ? [
+          line('features (model + shadow)', r.featuresShadow),
+          `shadow challenger: ${r.featuresShadowFacts?.challengerRows ?? 0} challenger rows; the features handler takes ${r.shadowCost}× the CPU time of the champion alone (best pass each)`,
+        ]
+      : []),
     `floors: clean = base64 + envelope JSON + base64 + message JSON per raw record; features = base64 + JSON per clean item`,
     `model scored for: ${r.scoredModels.join(', ') || 'none'}; rows eligible for TreeSHAP contributors ${r.featuresFacts.explainedRows} of ${r.featuresFacts.rows} (computed only where the twin reads them)`,
   ].join('\n');

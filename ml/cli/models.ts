@@ -1,6 +1,6 @@
 /**
- * `pdm models list|show|diff|promote|rollback|import|materialize|verify`: the local model registry
- * (ml/registry/store.ts, docs/models.md "Model registry").
+ * `pdm models list|show|diff|promote|rollback|shadow|import|materialize|verify`: the local model registry
+ * (ml/registry/store.ts, docs/models.md "Model registry"); `pdm models compare` is in ./compare.ts.
  */
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -11,6 +11,7 @@ import { gitState } from '../registry/git.ts';
 import { type AliasMove, type Aliases, parseVersionId, type VersionRecord } from '../registry/record.ts';
 import {
   adoptImported,
+  clearShadow,
   DEFAULT_REGISTRY_DIR,
   listVersions,
   materialize,
@@ -20,11 +21,17 @@ import {
   readVersion,
   registerBundle,
   rollback,
+  shadow,
   verifyRegistry,
   WrongAssetModelError,
 } from '../registry/store.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
+
+/** `pdm models shadow` needs exactly one of a version and `--clear`. */
+export class ShadowUsageError extends Error {
+  override readonly name: string = 'ShadowUsageError';
+}
 
 /** A path as the repo knows it (relative) when it is inside the repo; else absolute. */
 export function repoPath(path: string): string {
@@ -68,6 +75,7 @@ export function summary(v: VersionRecord, aliases: Aliases): Record<string, unkn
     id: v.id,
     assetModel: v.assetModel,
     champion: aliases.champions[v.assetModel] === v.id,
+    challenger: aliases.challengers?.[v.assetModel] === v.id,
     created: v.created,
     commit: v.git.commit,
     dirty: v.git.dirty,
@@ -226,7 +234,8 @@ function sourceText(source: VersionRecord['source']): string {
 
 function printVersion(v: VersionRecord, aliases: Aliases): void {
   const champion = aliases.champions[v.assetModel] === v.id;
-  print(`${v.id}${champion ? '  (champion)' : ''}`);
+  const challenger = aliases.challengers?.[v.assetModel] === v.id;
+  print(`${v.id}${champion ? '  (champion)' : challenger ? '  (challenger: shadow-scored)' : ''}`);
   print(`  created   ${v.created}`);
   print(`  source    ${sourceText(v.source)}`);
   if (v.comparedWith) print(`  compared  with ${v.comparedWith.version} on ${v.comparedWith.evaluation}: ${JSON.stringify(v.comparedWith.metrics)}`);
@@ -239,7 +248,7 @@ function printVersion(v: VersionRecord, aliases: Aliases): void {
     for (const [k, val] of Object.entries(ev.metrics)) print(`    ${k} = ${fmt(val)}`);
   }
   for (const m of movesOf(aliases, v.id)) {
-    print(`  alias     ${m.at} ${m.by}: ${m.action} ${m.from ?? '—'} → ${m.to}${m.forced ? ' FORCED' : ''}${m.reason ? `: ${m.reason}` : ''}`);
+    print(`  alias     ${m.at} ${m.by}: ${m.action} ${m.from ?? '—'} → ${m.to ?? '—'}${m.forced ? ' FORCED' : ''}${m.reason ? `: ${m.reason}` : ''}`);
   }
   print('  (--json prints the whole record, with every manifest field)');
 }
@@ -264,7 +273,7 @@ export function register(program: Command): void {
     .command('models')
     .description('the model registry: versions from pdm train, one champion per asset model, promotion gate, rollback');
 
-  registryOption(models.command('list').description('every registered version; * marks the champions')).action((opts: Common) => {
+  registryOption(models.command('list').description('every registered version; * marks the champions, ~ the challengers')).action((opts: Common) => {
     const dir = resolve(opts.registry);
     const aliases = readAliases(dir);
     const versions = listVersions(dir);
@@ -275,7 +284,7 @@ export function register(program: Command): void {
       const s = summary(v, aliases);
       const forced = forcedOf(aliases, v.id);
       rows.push([
-        `${s.champion ? '*' : ' '} ${v.id}`,
+        `${s.champion ? '*' : s.challenger ? '~' : ' '} ${v.id}`,
         v.created.slice(0, 19),
         `${v.git.commit?.slice(0, 8) ?? '—'}${v.git.dirty ? '+' : ''}`,
         v.source.kind,
@@ -293,7 +302,7 @@ export function register(program: Command): void {
       const v = readVersion(dir, id);
       const aliases = readAliases(dir);
       if (opts.json) {
-        return printJson({ ...v, champion: aliases.champions[v.assetModel] === v.id, forced: forcedOf(aliases, id), aliasMoves: movesOf(aliases, id) });
+        return printJson({ ...v, champion: aliases.champions[v.assetModel] === v.id, challenger: aliases.challengers?.[v.assetModel] === v.id, forced: forcedOf(aliases, id), aliasMoves: movesOf(aliases, id) });
       }
       printVersion(v, aliases);
     },
@@ -387,6 +396,30 @@ export function register(program: Command): void {
 
   registryOption(
     models
+      .command('shadow')
+      .description('make a version its asset model\'s challenger: scored next to the champion, outputs to the history only (pdm models compare); rebuild the bundle')
+      .argument('[version]', 'e.g. turbofan@3')
+      .option('--clear <assetModel>', 'stop shadow-scoring the asset model\'s challenger')
+      .option('--reason <text>', 'why; recorded in the alias history')
+      .option('--bundle <dir>', 'bundle folder to rebuild', DEFAULT_BUNDLE_DIR)
+      .option('--no-bundle', 'move the alias only'),
+  ).action((id: string | undefined, opts: Common & { clear?: string; reason?: string; bundle: string | false }) => {
+    if ((id === undefined) === (opts.clear === undefined)) {
+      throw new ShadowUsageError('give either a version (pdm models shadow turbofan@3) or --clear <assetModel>');
+    }
+    const dir = resolve(opts.registry);
+    const bundleDir = opts.bundle === false ? null : resolve(opts.bundle);
+    const moveOpts = { bundleDir, ...(opts.reason !== undefined ? { reason: opts.reason } : {}) };
+    const r = opts.clear !== undefined ? clearShadow(dir, opts.clear, moveOpts) : shadow(dir, id!, moveOpts);
+    if (opts.json) return printJson({ moved: r.moved, move: r.move, bundle: bundleDir && repoPath(bundleDir) });
+    if (!r.moved) print(`${id} already is the challenger of ${r.move.assetModel}`);
+    else if (r.move.to === null) print(`${r.move.assetModel}: challenger ${r.move.from} cleared`);
+    else print(`${r.move.assetModel}: challenger ${r.move.from ?? '—'} → ${r.move.to} (champion ${readAliases(dir).champions[r.move.assetModel]} still decides)`);
+    if (bundleDir) print(`rebuilt ${repoPath(bundleDir)} from the champions and challengers`);
+  });
+
+  registryOption(
+    models
       .command('import')
       .description('register the asset models of a bundle folder as versions; asset models without a champion adopt them')
       .option('--bundle <dir>', 'bundle folder', DEFAULT_BUNDLE_DIR)
@@ -419,8 +452,11 @@ export function register(program: Command): void {
     const dir = resolve(opts.registry);
     const bundleDir = resolve(opts.bundle);
     const manifest = materialize(dir, bundleDir);
-    if (opts.json) return printJson({ bundle: repoPath(bundleDir), champions: readAliases(dir).champions, createdAt: manifest.createdAt });
-    print(`wrote ${repoPath(bundleDir)} from ${Object.values(readAliases(dir).champions).join(', ')}`);
+    const aliases = readAliases(dir);
+    const challengers = Object.fromEntries(Object.entries(manifest.challengers ?? {}).map(([m, c]) => [m, c.version]));
+    if (opts.json) return printJson({ bundle: repoPath(bundleDir), champions: aliases.champions, challengers, createdAt: manifest.createdAt });
+    const shadows = Object.values(challengers);
+    print(`wrote ${repoPath(bundleDir)} from ${Object.values(aliases.champions).join(', ')}${shadows.length > 0 ? `; challengers ${shadows.join(', ')}` : ''}`);
   });
 
   registryOption(models.command('verify').description('check every record, blob sha256 and the alias history')).action((opts: Common) => {

@@ -6,6 +6,7 @@ export {
   type Aliases,
   aliasesSchema,
   championStacks,
+  challengersOf,
   type Evaluation,
   parseVersionId,
   VersionIdError,

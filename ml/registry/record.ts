@@ -149,10 +149,15 @@ export const aliasMoveSchema = z.strictObject({
   at: z.string().min(1),
   by: z.string(),
   assetModel: z.string().min(1),
-  /** `import`: first champion, from an imported bundle; `promote`: pushes `to`; `rollback`: pops back to `to`. */
-  action: z.enum(['import', 'promote', 'rollback']),
+  /**
+   * `import`: first champion, from an imported bundle; `promote`: pushes `to`; `rollback`: pops back to `to`.
+   * `shadow`: makes `to` the challenger (scored next to the champion, never deciding); `unshadow`: clears
+   * the challenger `from` (`to` is null). Shadow moves never touch the champion stack.
+   */
+  action: z.enum(['import', 'promote', 'rollback', 'shadow', 'unshadow']),
   from: z.string().nullable(),
-  to: z.string().regex(VERSION_ID),
+  /** Null only for `unshadow`. */
+  to: z.string().regex(VERSION_ID).nullable(),
   /** True when the gate refused and `--force` overrode it. */
   forced: z.boolean(),
   reason: z.string().optional(),
@@ -171,7 +176,14 @@ export const aliasesSchema = z.strictObject({
   schema: z.literal(ALIASES_SCHEMA),
   /** Asset model → champion version id. Always the top of the stack the history replays to. */
   champions: z.record(z.string(), z.string().regex(VERSION_ID)),
-  history: z.array(aliasMoveSchema),
+  /**
+   * Asset model → challenger version id (shadow scoring, docs/models.md "Shadow challengers"). Always
+   * what the history replays to ({@link challengersOf}); absent in files written before shadows existed.
+   */
+  challengers: z.record(z.string(), z.string().regex(VERSION_ID)).optional(),
+  history: z
+    .array(aliasMoveSchema)
+    .refine((h) => h.every((m) => (m.to === null) === (m.action === 'unshadow')), 'only an unshadow move has no "to"'),
 });
 export type Aliases = z.infer<typeof aliasesSchema>;
 
@@ -182,10 +194,25 @@ export type Aliases = z.infer<typeof aliasesSchema>;
 export function championStacks(history: readonly AliasMove[]): Map<string, string[]> {
   const stacks = new Map<string, string[]>();
   for (const move of history) {
+    if (move.action === 'shadow' || move.action === 'unshadow' || move.to === null) continue;
     const stack = stacks.get(move.assetModel) ?? [];
     if (move.action === 'rollback') stack.pop();
     else stack.push(move.to);
     stacks.set(move.assetModel, stack);
   }
   return stacks;
+}
+
+/**
+ * Replays the history into each asset model's challenger: `shadow` sets it, `unshadow` clears it, and a
+ * champion move onto the challenger's version (its promotion, or a rollback to it) clears it too: a
+ * version is never scored in the shadow of itself.
+ */
+export function challengersOf(history: readonly AliasMove[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const move of history) {
+    if (move.action === 'shadow' && move.to !== null) out[move.assetModel] = move.to;
+    else if (move.action === 'unshadow' || out[move.assetModel] === move.to) delete out[move.assetModel];
+  }
+  return out;
 }

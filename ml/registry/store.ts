@@ -5,13 +5,14 @@
  * models/
  *   blobs/<sha256>.json|ubj          model files, content-addressed: identical files are stored once
  *   <assetModelId>/<assetModelId>@<n>.json   one immutable version record per trained asset model
- *   aliases.json                     champion per asset model + the history of every alias move
+ *   aliases.json                     champion (and challenger) per asset model + the history of every alias move
  * ```
  *
  * Writes are atomic (temp file + rename, or + link for records) and safe against concurrent writers: a
  * record is published with `link`, which fails when the name exists, so two racing registrations get
  * distinct ids; alias moves and bundle rebuilds hold `models/.lock`. The bundle (`layers/model`) is a pure
  * function of the champions: `materialize` writes their files from the blobs and a manifest of their entries.
+ * Challengers (shadow scoring) ride along in the bundle under `challengers/` and a manifest section.
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -39,6 +40,7 @@ import {
   ALIASES_SCHEMA,
   aliasesSchema,
   championStacks,
+  challengersOf,
   type Evaluation,
   parseVersionId,
   VERSION_SCHEMA,
@@ -240,7 +242,11 @@ export function readAliases(dir: string): Aliases {
   if (canonicalJson(replayed) !== canonicalJson(aliases.champions)) {
     throw new RegistryIntegrityError(`${path}: champions ${canonicalJson(aliases.champions)} contradict the history, which replays to ${canonicalJson(replayed)}`);
   }
-  return aliases;
+  const challengers = challengersOf(aliases.history);
+  if (aliases.challengers !== undefined && canonicalJson(challengers) !== canonicalJson(aliases.challengers)) {
+    throw new RegistryIntegrityError(`${path}: challengers ${canonicalJson(aliases.challengers)} contradict the history, which replays to ${canonicalJson(challengers)}`);
+  }
+  return { ...aliases, challengers };
 }
 
 /** Reads a blob and checks that its bytes hash to its name. */
@@ -434,15 +440,25 @@ export function championOf(dir: string, assetModel: string): VersionRecord | nul
  * `created`, so the bundle is a pure function of the champions. Built beside `bundleDir`, read back
  * through `readBundle`, then swapped in.
  */
-export function materialize(dir: string, bundleDir: string, champions: Readonly<Record<string, string>> = readAliases(dir).champions): BundleManifest {
+export function materialize(
+  dir: string,
+  bundleDir: string,
+  champions: Readonly<Record<string, string>> = readAliases(dir).champions,
+  challengers: Readonly<Record<string, string>> = readAliases(dir).challengers ?? {},
+): BundleManifest {
   const records = Object.keys(champions)
     .sort()
     .map((m) => readVersion(dir, champions[m]!));
   if (records.length === 0) throw new MaterializeError(`no champions in ${dir}: register a version (pdm train, pdm models import) and promote it`);
-  const engines = new Set(records.map((r) => r.featureEngineVersion));
+  // A challenger is shadow-scored only next to another champion of its asset model.
+  const shadows = Object.keys(challengers)
+    .sort()
+    .filter((m) => champions[m] !== undefined && champions[m] !== challengers[m])
+    .map((m) => readVersion(dir, challengers[m]!));
+  const engines = new Set([...records, ...shadows].map((r) => r.featureEngineVersion));
   if (engines.size > 1) {
     throw new MaterializeError(
-      `champions were built for different feature engines (${records.map((r) => `${r.id}: ${r.featureEngineVersion}`).join(', ')}); retrain or promote matching versions`,
+      `champions and challengers were built for different feature engines (${[...records, ...shadows].map((r) => `${r.id}: ${r.featureEngineVersion}`).join(', ')}); retrain or promote matching versions`,
     );
   }
   // Through the bundle schema, as writeBundle does: the same field order, so the same bytes. It holds
@@ -452,6 +468,13 @@ export function materialize(dir: string, bundleDir: string, champions: Readonly<
     createdAt: records.map((r) => r.created).sort().at(-1)!,
     featureEngineVersion: records[0]!.featureEngineVersion,
     models: Object.fromEntries(records.map((r) => [r.assetModel, r.entry])),
+    ...(shadows.length > 0
+      ? {
+          challengers: Object.fromEntries(
+            shadows.map((r) => [r.assetModel, { version: r.id, predictors: r.entry.predictors.map((p) => ({ ...p, file: challengerFile(p.file) })) }]),
+          ),
+        }
+      : {}),
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -460,12 +483,14 @@ export function materialize(dir: string, bundleDir: string, champions: Readonly<
   const manifest = parsed.data;
   const tmp = tmpName(bundleDir);
   try {
-    for (const r of records) {
-      for (const f of r.files) {
-        const path = join(tmp, f.file);
-        mkdirSync(dirname(path), { recursive: true });
-        writeFileSync(path, readBlob(dir, f.blob));
-      }
+    const files = [
+      ...records.flatMap((r) => r.files.map((f) => ({ file: f.file, blob: f.blob }))),
+      ...shadows.flatMap((r) => r.files.map((f) => ({ file: challengerFile(f.file), blob: f.blob }))),
+    ];
+    for (const f of files) {
+      const path = join(tmp, f.file);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, readBlob(dir, f.blob));
     }
     writeManifestFile(tmp, manifest);
     const { manifest: loaded } = readBundle(tmp);
@@ -481,8 +506,17 @@ export function materialize(dir: string, bundleDir: string, champions: Readonly<
   }
 }
 
+/** A challenger's file in the bundle: beside the champion's, which usually has the same name. */
+export function challengerFile(file: string): string {
+  return `challengers/${file}`;
+}
+
+/** Writes the alias file; the challengers are always what its history replays to. */
 function writeAliases(dir: string, aliases: Aliases): void {
-  writeAtomic(join(dir, ALIASES_FILE), json(aliasesSchema.parse(aliases)));
+  const challengers = challengersOf(aliases.history);
+  const { schema, champions, history } = aliases;
+  const out = Object.keys(challengers).length > 0 ? { schema, champions, challengers, history } : { schema, champions, history };
+  writeAtomic(join(dir, ALIASES_FILE), json(aliasesSchema.parse(out)));
 }
 
 export interface MoveOptions {
@@ -503,7 +537,8 @@ export interface MoveResult {
   readonly moved: boolean;
 }
 
-function applyMove(dir: string, aliases: Aliases, move: AliasMove, opts: MoveOptions): BundleManifest | null {
+/** Applies a champion move (import, promote, rollback: `to` is always a version). */
+function applyMove(dir: string, aliases: Aliases, move: AliasMove & { readonly to: string }, opts: MoveOptions): BundleManifest | null {
   const champions = { ...aliases.champions, [move.assetModel]: move.to };
   const manifest = opts.bundleDir ? materialize(dir, opts.bundleDir, champions) : null;
   writeAliases(dir, { schema: ALIASES_SCHEMA, champions, history: [...aliases.history, move] });
@@ -523,13 +558,13 @@ export function promote(dir: string, id: string, opts: MoveOptions & { readonly 
     const base = { at: opts.at ?? new Date().toISOString(), by: opts.by ?? currentUser(), assetModel: challenger.assetModel };
     if (currentId === id) {
       const manifest = opts.bundleDir ? materialize(dir, opts.bundleDir, aliases.champions) : null;
-      const last = [...aliases.history].reverse().find((m) => m.assetModel === challenger.assetModel)!;
+      const last = [...aliases.history].reverse().find((m) => m.assetModel === challenger.assetModel && m.to === id)!;
       return { move: last, gate: null, manifest, moved: false };
     }
     const champion = currentId ? readVersion(dir, currentId) : null;
     const verdict = gate(champion, challenger);
     if (!verdict.pass && !opts.force) throw new PromotionRefusedError(verdict);
-    const move: AliasMove = {
+    const move: AliasMove & { to: string } = {
       ...base,
       action: 'promote',
       from: currentId,
@@ -554,7 +589,7 @@ export function rollback(dir: string, assetModel: string, opts: MoveOptions): Mo
     if (stack.length < 2) {
       throw new NothingToRollBackError(`${assetModel}: ${stack[0]} is the first champion in the history; there is nothing to roll back to`);
     }
-    const move: AliasMove = {
+    const move: AliasMove & { to: string } = {
       at: opts.at ?? new Date().toISOString(),
       by: opts.by ?? currentUser(),
       assetModel,
@@ -601,7 +636,75 @@ export function verifyRegistry(dir: string): { versions: number; blobs: number }
   }
   const ids = new Set(versions.map((v) => v.id));
   for (const move of aliases.history) {
-    if (!ids.has(move.to)) throw new RegistryIntegrityError(`${ALIASES_FILE}: the history names ${move.to}, which has no record`);
+    if (move.to !== null && !ids.has(move.to)) throw new RegistryIntegrityError(`${ALIASES_FILE}: the history names ${move.to}, which has no record`);
   }
   return { versions: versions.length, blobs: blobs.size };
+}
+
+/** A shadow move the registry refuses: the version is the champion, or the asset model has no champion. */
+export class ShadowError extends Error {
+  override readonly name: string = 'ShadowError';
+}
+
+/**
+ * Makes `id` the challenger of its asset model: from the next materialized bundle on, the features
+ * function scores it next to the champion and writes its outputs to the history, never to a decision
+ * (docs/models.md "Shadow challengers"). No gate: shadowing decides nothing. Rebuilds the bundle.
+ */
+export function shadow(dir: string, id: string, opts: MoveOptions): MoveResult {
+  return withRegistryLock(dir, () => {
+    const challenger = readVersion(dir, id);
+    const aliases = readAliases(dir);
+    const { assetModel } = challenger;
+    const champion = aliases.champions[assetModel];
+    if (!champion) throw new ShadowError(`${assetModel} has no champion in ${dir}: a challenger is scored only next to one (promote a version first)`);
+    if (champion === id) throw new ShadowError(`${id} is the champion of ${assetModel}; shadow another version against it`);
+    const current = aliases.challengers?.[assetModel] ?? null;
+    if (current === id) {
+      const manifest = opts.bundleDir ? materialize(dir, opts.bundleDir, aliases.champions, aliases.challengers) : null;
+      const last = [...aliases.history].reverse().find((m) => m.assetModel === assetModel && m.action === 'shadow')!;
+      return { move: last, gate: null, manifest, moved: false };
+    }
+    const move: AliasMove = {
+      at: opts.at ?? new Date().toISOString(),
+      by: opts.by ?? currentUser(),
+      assetModel,
+      action: 'shadow',
+      from: current,
+      to: id,
+      forced: false,
+      ...(opts.reason?.trim() ? { reason: opts.reason.trim() } : {}),
+    };
+    return { move, gate: null, manifest: applyShadowMove(dir, aliases, move, opts), moved: true };
+  });
+}
+
+/** Clears the challenger of an asset model and rebuilds the bundle without it. */
+export function clearShadow(dir: string, assetModel: string, opts: MoveOptions): MoveResult {
+  return withRegistryLock(dir, () => {
+    const aliases = readAliases(dir);
+    const current = aliases.challengers?.[assetModel];
+    if (!current) {
+      const known = Object.keys(aliases.challengers ?? {}).sort().join(', ') || 'none';
+      throw new UnknownAssetModelError(`${assetModel} has no challenger in ${dir} (asset models with one: ${known})`);
+    }
+    const move: AliasMove = {
+      at: opts.at ?? new Date().toISOString(),
+      by: opts.by ?? currentUser(),
+      assetModel,
+      action: 'unshadow',
+      from: current,
+      to: null,
+      forced: false,
+      ...(opts.reason?.trim() ? { reason: opts.reason.trim() } : {}),
+    };
+    return { move, gate: null, manifest: applyShadowMove(dir, aliases, move, opts), moved: true };
+  });
+}
+
+function applyShadowMove(dir: string, aliases: Aliases, move: AliasMove, opts: MoveOptions): BundleManifest | null {
+  const history = [...aliases.history, move];
+  const manifest = opts.bundleDir ? materialize(dir, opts.bundleDir, aliases.champions, challengersOf(history)) : null;
+  writeAliases(dir, { schema: ALIASES_SCHEMA, champions: aliases.champions, history });
+  return manifest;
 }

@@ -20,6 +20,12 @@ describe('parseStageConfig', () => {
     expect(config.alerts.critical).toEqual({ emails: [], sms: [], https: [], sqs: [] });
   });
 
+  it('scores shadow challengers by default and rejects a non-boolean switch', () => {
+    expect(parseStageConfig(undefined).models).toEqual({ shadow: true });
+    expect(parseStageConfig({ models: { shadow: false } }).models.shadow).toBe(false);
+    expect(() => parseStageConfig({ models: { shadow: 'no' } })).toThrow(StageConfigError);
+  });
+
   it('accepts a provisioned stream mode with shard counts', () => {
     const config = parseStageConfig({ streams: { mode: 'provisioned', rawShards: 2, cleanShards: 1 } });
 

@@ -42,6 +42,8 @@ export const ENV = {
   driftMinCount: 'PDM_DRIFT_MIN_COUNT',
   /** Least seconds between two window reads per container and asset model. */
   driftEvaluateSeconds: 'PDM_DRIFT_EVALUATE_SECONDS',
+  /** `on`: the bundle's shadow challengers are scored and written to the history; `off`: not loaded. */
+  shadowScoring: 'PDM_SHADOW_SCORING',
 } as const;
 
 export class ConfigError extends Error {
@@ -103,6 +105,7 @@ export const FeatureFunctionEnvSchema = z.object({
   [ENV.driftWindowHours]: z.coerce.number().int().min(1).max(744).default(24),
   [ENV.driftMinCount]: z.coerce.number().int().min(1).default(500),
   [ENV.driftEvaluateSeconds]: z.coerce.number().int().min(0).max(3600).default(60),
+  [ENV.shadowScoring]: z.enum(['on', 'off']).default('on'),
 });
 
 export type CleanFunctionEnv = z.infer<typeof CleanFunctionEnvSchema>;

@@ -7,7 +7,9 @@
  * returned as JSON text so both engines return the same string. Pure: strings in, strings out.
  *
  * Rows are delivered at least once (a retried Lambda batch writes its rows again), so per-sample
- * queries group by (asset_id, seq) and alerts by alert_id.
+ * queries group by (asset_id, seq) and alerts by alert_id. `predictions` also holds shadow challengers'
+ * rows (`role = 'challenger'`, schema 2): every query of what the twin decided with keeps
+ * {@link CHAMPION_ROWS} (rows of schema 1 have no role and are the champion's).
  */
 import { type HistoryTable, HISTORY_TABLES } from './tables.ts';
 
@@ -27,6 +29,9 @@ const DIALECT = {
     json: (expr: string) => `json_format(CAST(${expr} AS JSON))`,
   },
 } as const satisfies Record<Dialect, { json: (expr: string) => string }>;
+
+/** The predictions rows the twin decided with: the champion's, including rows written before roles existed. */
+export const CHAMPION_ROWS = `coalesce(role, 'champion') = 'champion'`;
 
 /** Epoch ms as the timestamp literal text both engines cast (UTC, millisecond precision). */
 export function timestampText(ms: number): string {
@@ -82,7 +87,7 @@ export function assetHistory(d: Dialect, assetId: string, sinceMs: number, limit
         WHERE asset_id = ? AND ts >= CAST(? AS TIMESTAMP) GROUP BY asset_id, seq) t
   LEFT JOIN (SELECT asset_id, seq, arbitrary(anomaly) AS anomaly, arbitrary(failure_probability) AS failure_probability,
                     arbitrary(rul) AS rul FROM predictions
-             WHERE asset_id = ? AND ts >= CAST(? AS TIMESTAMP) GROUP BY asset_id, seq) p
+             WHERE asset_id = ? AND ts >= CAST(? AS TIMESTAMP) AND ${CHAMPION_ROWS} GROUP BY asset_id, seq) p
     ON p.asset_id = t.asset_id AND p.seq = t.seq
   ORDER BY t.seq DESC LIMIT ${limit}) h
 ORDER BY seq`,
@@ -173,7 +178,7 @@ export function dailyRisk(modelId: string, sinceMs: number): SqlQuery {
   return {
     sql: `SELECT asset_id, date_trunc('day', ts) AS day, avg(failure_probability) AS mean_failure_probability,
        max(failure_probability) AS max_failure_probability, count_if(failure_probability >= 0.5) AS rows_over_half
-FROM predictions WHERE model_id = ? AND ts >= CAST(? AS TIMESTAMP)
+FROM predictions WHERE model_id = ? AND ts >= CAST(? AS TIMESTAMP) AND ${CHAMPION_ROWS}
 GROUP BY asset_id, date_trunc('day', ts) ORDER BY asset_id, day`,
     params: [modelId, timestampText(sinceMs)],
   };
@@ -190,5 +195,57 @@ export function hourlySensor(d: Dialect, assetId: string, sensor: string, sinceM
 FROM telemetry WHERE asset_id = ? AND ts >= CAST(? AS TIMESTAMP)
 GROUP BY date_trunc('hour', ts) ORDER BY hour`,
     params: [assetId, timestampText(sinceMs)],
+  };
+}
+
+/**
+ * The champion's and each shadow challenger's output for the same rows of an asset model since `sinceMs`
+ * (`pdm models compare`): one row per (asset, seq, challenger version) that both scored, deduplicated,
+ * component outputs as JSON text. At most `limit` rows, oldest first.
+ */
+export function shadowPairs(d: Dialect, modelId: string, sinceMs: number, limit: number): SqlQuery {
+  checkMs('since', sinceMs);
+  checkLimit(limit, 10_000_000);
+  const j = DIALECT[d].json;
+  // The champion side: one row per sample; the challenger side: one per sample and challenger version.
+  const side = (role: string, byVersion: boolean) => `SELECT asset_id, seq, ${byVersion ? 'model_version' : 'arbitrary(model_version) AS model_version'},
+         arbitrary(ts) AS ts, arbitrary(failure_probability) AS failure_probability,
+         arbitrary(rul) AS rul, ${j('arbitrary(component_failure)')} AS component_failure
+  FROM predictions
+  WHERE model_id = ? AND ts >= CAST(? AS TIMESTAMP) AND ${role} AND model_version IS NOT NULL
+  GROUP BY asset_id, seq${byVersion ? ', model_version' : ''}`;
+  return {
+    sql: `SELECT c.asset_id, c.seq, c.ts, c.model_version AS champion_version, s.model_version AS challenger_version,
+       c.failure_probability AS champion_failure_probability, s.failure_probability AS challenger_failure_probability,
+       c.rul AS champion_rul, s.rul AS challenger_rul,
+       c.component_failure AS champion_component_failure, s.component_failure AS challenger_component_failure
+FROM (${side(CHAMPION_ROWS, false)}) c
+JOIN (${side(`role = 'challenger'`, true)}) s
+  ON s.asset_id = c.asset_id AND s.seq = c.seq
+ORDER BY c.ts, c.asset_id, c.seq, s.model_version LIMIT ${limit}`,
+    params: [modelId, timestampText(sinceMs), modelId, timestampText(sinceMs)],
+  };
+}
+
+/**
+ * Repairs and replacements of an asset model since `fromMs`, with the component (null = the whole
+ * asset): the failure evidence `pdm models compare` labels rows with, as `pdm history export` does.
+ */
+export function repairEvents(modelId: string, fromMs: number): SqlQuery {
+  checkMs('from', fromMs);
+  return {
+    sql: `SELECT DISTINCT asset_id, ts, component FROM maintenance
+WHERE model_id = ? AND kind IN ('repair', 'replacement') AND ts >= CAST(? AS TIMESTAMP)
+ORDER BY asset_id, ts`,
+    params: [modelId, timestampText(fromMs)],
+  };
+}
+
+/** Asset models with shadow challenger rows since `sinceMs`. */
+export function challengerModels(sinceMs: number): SqlQuery {
+  checkMs('since', sinceMs);
+  return {
+    sql: `SELECT DISTINCT model_id FROM predictions WHERE role = 'challenger' AND ts >= CAST(? AS TIMESTAMP) ORDER BY model_id`,
+    params: [timestampText(sinceMs)],
   };
 }

@@ -16,7 +16,7 @@ import type { CleanSample, MaintenanceEvent } from '../types.ts';
  * Version of the table layout. Bumped on any column change; the stack writes it as the table property
  * `pdm.schema-version`, and docs/history.md lists what each version changed.
  */
-export const HISTORY_SCHEMA_VERSION = 1;
+export const HISTORY_SCHEMA_VERSION = 2;
 
 export type ColumnType = 'string' | 'long' | 'int' | 'double' | 'timestamp' | 'map<string,double>' | 'list<double>';
 
@@ -117,6 +117,11 @@ export const TABLE_DEFS: Readonly<Record<HistoryTable, TableDef>> = {
       { name: 'component_failure', type: 'map<string,double>', doc: 'component → P(failure)' },
       { name: 'scored_by', type: 'string', doc: 'endpoint | fallback | in-process | none' },
       { name: 'model_version', type: 'string', doc: 'model bundle version of the asset model (hash of its predictor files)' },
+      {
+        name: 'role',
+        type: 'string',
+        doc: 'champion (decides) | challenger (shadow-scored, decides nothing); null in rows of schema 1 = champion',
+      },
     ],
     partition: bySampleDayAndAsset,
   },
@@ -264,10 +269,14 @@ export function featureRow(a: AssetKeys, row: FeatureRow, featureEngine: string,
   };
 }
 
+/** Whose output a prediction row holds: the champion's (the twin decided with it) or a shadow challenger's. */
+export type PredictionRole = 'champion' | 'challenger';
+
 export function predictionRow(
   a: AssetKeys,
   p: { readonly ts: number; readonly seq: number; readonly anomaly: number; readonly prediction: Prediction | null },
   modelVersion: string | null,
+  role: PredictionRole = 'champion',
 ): HistoryRow {
   const pr = p.prediction;
   const components: Record<string, number> = {};
@@ -284,6 +293,7 @@ export function predictionRow(
     component_failure: components,
     scored_by: pr?.scoredBy ?? 'none',
     model_version: pr ? modelVersion : null,
+    role,
   };
 }
 

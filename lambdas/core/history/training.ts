@@ -47,6 +47,17 @@ export class TrainingFeatureError extends Error {
 /** Shortest text that parses back to the same float64 (`String` does that), empty for a missing value. */
 const cell = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '' : String(x));
 
+/**
+ * The label of a row at `ts` (epoch ms): 1 when a failure (repair or replacement) follows within the
+ * horizon, 0 when none does and the history is observed past the horizon, null when that is not known
+ * yet (censored). The rule `pdm history export` trains on and `pdm models compare` scores with.
+ */
+export function failureLabel(ts: number, failures: readonly number[], observedUntil: number | undefined, horizonMs: number): 0 | 1 | null {
+  const horizonEnd = ts + horizonMs;
+  if (failures.some((f) => f > ts && f <= horizonEnd)) return 1;
+  return observedUntil === undefined || horizonEnd > observedUntil ? null : 0;
+}
+
 export function trainingMatrix(input: TrainingInput): TrainingMatrix {
   const at = new Map(input.engineNames.map((n, i) => [n, i]));
   const missing = input.modelNames.filter((n) => !at.has(n));
@@ -63,14 +74,12 @@ export function trainingMatrix(input: TrainingInput): TrainingMatrix {
       withoutVector += 1;
       continue;
     }
-    const end = input.observedUntil.get(row.assetId);
-    const horizonEnd = row.ts + input.horizonMs;
-    const failures = input.failures.get(row.assetId) ?? [];
-    const failed = failures.some((f) => f > row.ts && f <= horizonEnd);
-    if (!failed && (end === undefined || horizonEnd > end)) {
+    const label = failureLabel(row.ts, input.failures.get(row.assetId) ?? [], input.observedUntil.get(row.assetId), input.horizonMs);
+    if (label === null) {
       censored += 1;
       continue;
     }
+    const failed = label === 1;
     if (failed) positives += 1;
     lines.push([failed ? '1' : '0', ...columns.map((c) => cell(row.vector[c]))].join(','));
   }

@@ -68,6 +68,21 @@ export const manifestSchema = z.strictObject({
       reference: assetModelReferenceSchema.optional(),
     }),
   ),
+  /**
+   * Shadow challengers (docs/models.md "Shadow challengers"): per asset model with a champion above, the
+   * registry version scored next to it and its predictors, whose files live under `challengers/`. Their
+   * outputs go to the history only; absent in bundles without challengers, which load as before.
+   */
+  challengers: z
+    .record(
+      z.string(),
+      z.strictObject({
+        /** Registry version id, `<assetModel>@<n>`. */
+        version: z.string().regex(/^[a-z0-9][a-z0-9-]*@[1-9][0-9]*$/, '<assetModel>@<n>'),
+        predictors: z.array(predictorEntrySchema).min(1),
+      }),
+    )
+    .optional(),
 });
 
 export type PredictorEntry = z.infer<typeof predictorEntrySchema>;
@@ -140,10 +155,26 @@ export interface BundleAssetModel {
   readonly reference: AssetModelReference | null;
 }
 
+/** A challenger loaded like a champion: its predictors ready to score, never to decide. */
+export interface BundleChallenger extends BundleAssetModel {
+  /** Registry version id (`turbofan@3`). */
+  readonly version: string;
+}
+
 export interface ModelBundle {
   readonly manifest: BundleManifest;
   /** By asset model id; asset models absent here have no model (scored as null). */
   readonly models: ReadonlyMap<string, BundleAssetModel>;
+  /**
+   * Shadow challengers by asset model id, each next to a champion in `models`. Only the shadow scorer
+   * reads them; policies, the twin and the what-if see `models` alone. @default none
+   */
+  readonly challengers?: ReadonlyMap<string, BundleChallenger>;
+}
+
+/** A challenger names an asset model without a champion in the bundle, or collides with one. */
+export class BundleChallengerError extends Error {
+  override readonly name: string = 'BundleChallengerError';
 }
 
 export interface LoadBundleOptions {
@@ -193,48 +224,73 @@ export function loadBundle(
   }
   const models = new Map<string, BundleAssetModel>();
   for (const [modelId, { predictors: entries, reference }] of Object.entries(manifest.models)) {
-    const assetModel = findAssetModel(modelId);
-    if (!assetModel) throw new BundleManifestError(`manifest models.${modelId}: unknown asset model`);
-    const engineIndex = new Map(featureNames(assetModel).map((n, i) => [n, i]));
-    const unbinned = reference ? Object.keys(reference.features).filter((n) => !engineIndex.has(n)) : [];
-    if (unbinned.length > 0) throw new UnknownFeatureError(modelId, 'reference', unbinned);
-    const predictors: BundlePredictor[] = [];
-    const names = new Set<string>();
-    for (const entry of entries) {
-      const label = `${modelId}/${entry.name}`;
-      if (names.has(entry.name)) throw new BundlePredictorError(`${label}: duplicate predictor name`);
-      names.add(entry.name);
-      checkKind(entry, assetModel, label);
-      const unknown = entry.featureNames.filter((n) => !engineIndex.has(n));
-      if (unknown.length > 0) throw new UnknownFeatureError(modelId, entry.name, unknown);
-      if (new Set(entry.featureNames).size !== entry.featureNames.length) {
-        throw new BundlePredictorError(`${label}: featureNames has duplicates`);
-      }
-      const bytes = readFile(entry.file);
-      if (opts.sha256) {
-        const actual = opts.sha256(typeof bytes === 'string' ? utf8.encode(bytes) : bytes);
-        if (actual !== entry.sha256) throw new BundleIntegrityError(entry.file, entry.sha256, actual);
-      }
-      const model = loadXgboostModel(bytes);
-      checkModel(entry, model, label);
-      const columns = Int32Array.from(entry.featureNames, (n) => engineIndex.get(n)!);
-      predictors.push({ entry, model, columns });
-    }
-    const one = (kind: PredictorEntry['kind']) => {
-      const found = predictors.filter((p) => p.entry.kind === kind);
-      if (found.length > 1) throw new BundlePredictorError(`${modelId}: more than one ${kind} predictor`);
-      return found[0] ?? null;
-    };
-    models.set(modelId, {
-      assetModel,
-      predictors,
-      failure: one('failure'),
-      rul: one('rul'),
-      components: predictors.filter((p) => p.entry.kind === 'component-failure'),
-      reference: reference ?? null,
-    });
+    models.set(modelId, loadAssetModel(modelId, entries, reference ?? null, readFile, opts));
   }
-  return { manifest, models };
+  const challengers = new Map<string, BundleChallenger>();
+  const championFiles = new Set(Object.values(manifest.models).flatMap((m) => m.predictors.map((p) => p.file)));
+  for (const [modelId, { version, predictors: entries }] of Object.entries(manifest.challengers ?? {})) {
+    const label = `manifest challengers.${modelId}`;
+    const champion = models.get(modelId);
+    if (!champion || champion.predictors.length === 0) {
+      throw new BundleChallengerError(`${label}: ${modelId} has no champion predictors in the bundle; a challenger is scored only next to one`);
+    }
+    if (!version.startsWith(`${modelId}@`)) throw new BundleChallengerError(`${label}: version ${version} is not a version of ${modelId}`);
+    const shared = entries.find((e) => championFiles.has(e.file));
+    if (shared) throw new BundleChallengerError(`${label}: ${shared.file} is also a champion's file; challenger files live under challengers/`);
+    // The champion's reference stays the drift baseline: the challenger scores the same rows.
+    challengers.set(modelId, { ...loadAssetModel(modelId, entries, champion.reference, readFile, opts), version });
+  }
+  return challengers.size > 0 ? { manifest, models, challengers } : { manifest, models };
+}
+
+/** Validates and compiles one asset model's predictors (a champion's, or a challenger's). */
+function loadAssetModel(
+  modelId: string,
+  entries: readonly PredictorEntry[],
+  reference: AssetModelReference | null,
+  readFile: (relPath: string) => string | Uint8Array,
+  opts: LoadBundleOptions,
+): BundleAssetModel {
+  const assetModel = findAssetModel(modelId);
+  if (!assetModel) throw new BundleManifestError(`manifest models.${modelId}: unknown asset model`);
+  const engineIndex = new Map(featureNames(assetModel).map((n, i) => [n, i]));
+  const unbinned = reference ? Object.keys(reference.features).filter((n) => !engineIndex.has(n)) : [];
+  if (unbinned.length > 0) throw new UnknownFeatureError(modelId, 'reference', unbinned);
+  const predictors: BundlePredictor[] = [];
+  const names = new Set<string>();
+  for (const entry of entries) {
+    const label = `${modelId}/${entry.name}`;
+    if (names.has(entry.name)) throw new BundlePredictorError(`${label}: duplicate predictor name`);
+    names.add(entry.name);
+    checkKind(entry, assetModel, label);
+    const unknown = entry.featureNames.filter((n) => !engineIndex.has(n));
+    if (unknown.length > 0) throw new UnknownFeatureError(modelId, entry.name, unknown);
+    if (new Set(entry.featureNames).size !== entry.featureNames.length) {
+      throw new BundlePredictorError(`${label}: featureNames has duplicates`);
+    }
+    const bytes = readFile(entry.file);
+    if (opts.sha256) {
+      const actual = opts.sha256(typeof bytes === 'string' ? utf8.encode(bytes) : bytes);
+      if (actual !== entry.sha256) throw new BundleIntegrityError(entry.file, entry.sha256, actual);
+    }
+    const model = loadXgboostModel(bytes);
+    checkModel(entry, model, label);
+    const columns = Int32Array.from(entry.featureNames, (n) => engineIndex.get(n)!);
+    predictors.push({ entry, model, columns });
+  }
+  const one = (kind: PredictorEntry['kind']) => {
+    const found = predictors.filter((p) => p.entry.kind === kind);
+    if (found.length > 1) throw new BundlePredictorError(`${modelId}: more than one ${kind} predictor`);
+    return found[0] ?? null;
+  };
+  return {
+    assetModel,
+    predictors,
+    failure: one('failure'),
+    rul: one('rul'),
+    components: predictors.filter((p) => p.entry.kind === 'component-failure'),
+    reference,
+  };
 }
 
 function checkKind(entry: PredictorEntry, assetModel: AssetModel, label: string): void {

@@ -34,6 +34,12 @@ describe('parseFeatureFunctionEnv', () => {
     expect(env[ENV.modelDir]).toBe('/opt/model');
   });
 
+  it('scores shadow challengers unless told off, and refuses any other value', () => {
+    expect(parseFeatureFunctionEnv(featureEnv)[ENV.shadowScoring]).toBe('on');
+    expect(parseFeatureFunctionEnv({ ...featureEnv, [ENV.shadowScoring]: 'off' })[ENV.shadowScoring]).toBe('off');
+    expect(() => parseFeatureFunctionEnv({ ...featureEnv, [ENV.shadowScoring]: 'false' })).toThrow(/PDM_SHADOW_SCORING/);
+  });
+
   it('rejects endpoint mode without endpoints, a malformed map and a silly timeout', () => {
     expect(() => parseFeatureFunctionEnv({ ...featureEnv, [ENV.scoringMode]: 'endpoint' })).toThrow(ConfigError);
     expect(() => parseFeatureFunctionEnv({ ...featureEnv, [ENV.endpoints]: '[1,2]' })).toThrow(/JSON object/);

@@ -62,9 +62,20 @@ describe('HistoryStack', () => {
                 { SourceId: 1, Transform: 'bucket[16]', Name: 'asset_id_bucket', FieldId: 1001 },
               ],
             },
-            Properties: Match.objectLike({ 'pdm.schema-version': '1' }),
+            Properties: Match.objectLike({ 'pdm.schema-version': '2' }),
           },
         },
+      },
+    });
+    // Schema 2 appended the role of a prediction (champion | challenger) as the last column.
+    template.hasResourceProperties('AWS::Glue::Table', {
+      Name: 'predictions',
+      OpenTableFormatInput: {
+        IcebergInput: Match.objectLike({
+          IcebergTableInput: Match.objectLike({
+            Schema: { Fields: Match.arrayWith([Match.objectLike({ Id: 11, Name: 'model_version' }), Match.objectLike({ Id: 12, Name: 'role', Type: 'string', Required: false })]) },
+          }),
+        }),
       },
     });
   });

@@ -96,7 +96,8 @@ describe('ProcessingStack', () => {
     expect(names).toContainEqual(
       [
         ENV.assetTable, ENV.driftEvaluateSeconds, ENV.driftMinCount, ENV.driftTable, ENV.driftWindowHours, ENV.endpointTimeoutMs, ENV.endpoints,
-        ENV.eventBus, ENV.historyStreams, ENV.modelDir, ENV.quarantineBucket, ENV.scoringMode, ENV.telemetryStore, ENV.twinTable,
+        ENV.eventBus, ENV.historyStreams, ENV.modelDir, ENV.quarantineBucket, ENV.scoringMode, ENV.shadowScoring, ENV.telemetryStore,
+        ENV.twinTable,
       ].sort(),
     );
   });
@@ -123,6 +124,17 @@ describe('ProcessingStack', () => {
           [ENV.modelDir]: '/opt/model',
         }),
       },
+    });
+  });
+
+  it('turns shadow scoring on by default and off with models.shadow = false', () => {
+    const off = Template.fromStack(buildTestApp({ models: { shadow: false } }).stacks.processing);
+
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ [ENV.modelDir]: '/opt/model', [ENV.shadowScoring]: 'on' }) },
+    });
+    off.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ [ENV.modelDir]: '/opt/model', [ENV.shadowScoring]: 'off' }) },
     });
   });
 

@@ -41,6 +41,18 @@ describe('runHandlerBench', () => {
     expectSaneFigures(r.featuresNoModel);
   });
 
+  it('runs the shadow case over the same rows: challenger rows for the scored ones, the same twins and alerts', async () => {
+    const r = await runHandlerBench({ records: 200, samplesPerMessage: 3, passes: 1, assets: 6, batchSize: 50, shadow: true });
+
+    expect(r.featuresShadowFacts).toMatchObject({ failedItems: 0, failedAssets: 0, rows: r.featuresFacts.rows, alerts: r.featuresFacts.alerts, twinSamples: r.featuresFacts.twinSamples });
+    expect(r.scoredModels.length).toBeGreaterThan(0);
+    expect(r.featuresShadowFacts!.challengerRows).toBeGreaterThan(0);
+    expect(r.featuresShadowFacts!.challengerRows).toBeLessThanOrEqual(r.featuresFacts.rows);
+    expectSaneFigures(r.featuresShadow!);
+    expect(r.shadowCost).toBeGreaterThan(0);
+    expect(formatHandlerBench(r)).toMatch(/features \(model \+ shadow\)/);
+  });
+
   it('serialises metrics and log lines without printing them', async () => {
     // Arrange
     const stdout = vi.spyOn(process.stdout, 'write');

@@ -78,5 +78,30 @@ describe('pdm models', () => {
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/StageRollbackArgsError: rollback --stage needs --predictor/);
   });
+
+  it('shadows a version, marks it in list, writes it into the bundle, and clears it', () => {
+    const registry = tempRegistry();
+    const bundle = join(registry, '..', 'bundle');
+    const reg = ['--registry', registry];
+    const git = { commit: null, dirty: null };
+    const first = registerBundle(registry, fixtureBundle(), { source: () => ({ kind: 'train', seed: 7 }), git }).versions;
+    adoptImported(registry, first, 'test champion');
+    registerBundle(registry, fixtureBundle({ seed: 8 }), { source: () => ({ kind: 'train', seed: 8 }), git });
+
+    const set = pdm('models', 'shadow', 'centrifugal-pump@2', '--reason', 'May data', '--bundle', bundle, ...reg);
+    const list = pdm('models', 'list', ...reg);
+    const shadowed = readBundle(bundle);
+    const usage = pdmFails('models', 'shadow', 'centrifugal-pump@2', '--clear', 'centrifugal-pump', ...reg);
+    const cleared = JSON.parse(pdm('models', 'shadow', '--clear', 'centrifugal-pump', '--bundle', bundle, '--json', ...reg)) as { move: { action: string; from: string; to: null } };
+
+    expect(set).toMatch(/centrifugal-pump: challenger — → centrifugal-pump@2 \(champion centrifugal-pump@1 still decides\)/);
+    expect(list).toMatch(/^\* centrifugal-pump@1/m);
+    expect(list).toMatch(/^~ centrifugal-pump@2/m);
+    expect(shadowed.challengers?.get('centrifugal-pump')?.version).toBe('centrifugal-pump@2');
+    expect(usage.status).not.toBe(0);
+    expect(usage.stderr).toMatch(/ShadowUsageError/);
+    expect(cleared.move).toMatchObject({ action: 'unshadow', from: 'centrifugal-pump@2', to: null });
+    expect(readBundle(bundle).challengers).toBeUndefined();
+  });
 });
 
