@@ -235,7 +235,7 @@ const RetrainingSchema = z
       .string()
       .regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^)]+\))$/, 'schedule must be an EventBridge rate(…) or cron(…) expression')
       .optional(),
-    /** Newest share of labelled history held out for evaluation (0.05–0.5). @default 0.2 */
+    /** Newest share of the observed time held out for evaluation (0.05–0.5); the 0.2 before it is the validation slice (calibration, alert thresholds). @default 0.2 */
     holdoutFraction: z.number().min(0.05).max(0.5).default(RETRAINING_DEFAULTS.holdoutFraction),
     /** Training instance. A new account's quota for ml.m5.large training job usage is small but non-zero; see docs/models.md. @default 'ml.m5.large' */
     instanceType: z

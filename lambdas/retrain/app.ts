@@ -14,9 +14,15 @@ import { featureNames } from '../core/features/index.ts';
 import { failureEvents, lastSampleTimes, trainingFeatures } from '../core/history/queries.ts';
 import { type FailureEvent, parseVectorText, retrainingDataset, type TrainingFeatureRow } from '../core/history/training.ts';
 import type { BundleManifest } from '../core/model/bundle.ts';
-import { loadXgboostModel } from '../core/model/model.ts';
+import { defaultAlertPolicy } from '../core/alerts/policy.ts';
+import { downtimeHoursOf } from '../core/catalog/types.ts';
+import type { AlertThresholds, Calibration } from '../core/model/decision.ts';
+import { type CompiledModel, loadXgboostModel } from '../core/model/model.ts';
+import { predictBatch } from '../core/model/predict.ts';
 import { singleTarFile } from '../core/model/tar.ts';
-import { evaluateHoldout, type HoldoutMetrics, parseHoldoutCsv } from '../core/retrain/evaluate.ts';
+import { type DecisionContext, fitRetrainDecision, parseSliceIndex, type RetrainDecision, servedClassifierMetrics } from '../core/retrain/decision.ts';
+import { evaluateHoldout, type Holdout, HoldoutFormatError, type HoldoutMetrics, parseHoldoutCsv } from '../core/retrain/evaluate.ts';
+import { defaultHealthPolicy } from '../core/twin/health.ts';
 import { DEFAULT_GATE_TOLERANCES, type GateDecision, gateMetrics, type MetricMap } from '../core/retrain/gate-metrics.ts';
 import { modelPackageGroupName, trainingJobName } from '../core/retrain/names.ts';
 import { type Hyperparameters, retrainPlan } from '../core/retrain/plan.ts';
@@ -79,9 +85,18 @@ export interface TrainingJobSpec {
   /** `s3://bucket/models`: SageMaker writes `<it>/<job>/output/model.tar.gz`. */
   readonly outputUri: string;
   readonly holdoutKey: string;
+  /** Index (asset and time of each holdout row, the target's failures) for the held-out alert figures. */
+  readonly holdoutIndexKey: string;
+  /** Validation CSV (same format): the new model's calibration and alert thresholds are fitted on it. */
+  readonly validationKey: string;
+  readonly validationIndexKey: string;
   readonly hyperparameters: Hyperparameters;
   readonly trainRows: number;
+  readonly validationRows: number;
   readonly holdoutRows: number;
+  /** ISO time the validation slice starts (training rows are before it). */
+  readonly validFrom: string;
+  /** ISO time the holdout starts. */
   readonly cut: string;
 }
 
@@ -142,10 +157,18 @@ export async function exportTrainingData(event: unknown, deps: ExportDeps): Prom
         }
         throw err;
       }
+      if (p.task === 'binary' && data.validationPositives === 0) {
+        // An isotonic map without a positive says "never": the model could not alert. pdm retrain refuses it too.
+        skipped.push({ predictor: p.predictor, reason: `no positive row in the validation slice (${data.validation.length} rows from ${new Date(data.validFromMs).toISOString()}): nothing to calibrate on` });
+        continue;
+      }
       const jobName = trainingJobName(deps.stage, Number.isFinite(started) ? started : Date.now(), e.executionName, i);
       const base = `${RETRAIN_PREFIX.data}/${jobName}`;
       await deps.putObject(`${base}/train/train.csv`, `${data.train.join('\n')}\n`);
+      await deps.putObject(`${base}/validation.csv`, `${data.validation.join('\n')}\n`);
+      await deps.putObject(`${base}/validation-index.json`, JSON.stringify(data.validationIndex));
       await deps.putObject(`${base}/holdout.csv`, `${data.holdout.join('\n')}\n`);
+      await deps.putObject(`${base}/holdout-index.json`, JSON.stringify(data.holdoutIndex));
       jobs.push({
         assetModel: model.id,
         predictor: p.predictor,
@@ -155,9 +178,14 @@ export async function exportTrainingData(event: unknown, deps: ExportDeps): Prom
         trainUri: `s3://${deps.bucket}/${base}/train/`,
         outputUri: `s3://${deps.bucket}/${RETRAIN_PREFIX.models}`,
         holdoutKey: `${base}/holdout.csv`,
+        holdoutIndexKey: `${base}/holdout-index.json`,
+        validationKey: `${base}/validation.csv`,
+        validationIndexKey: `${base}/validation-index.json`,
         hyperparameters: p.hyperparameters,
         trainRows: data.train.length,
+        validationRows: data.validation.length,
         holdoutRows: data.holdout.length,
+        validFrom: new Date(data.validFromMs).toISOString(),
         cut: new Date(data.cutMs).toISOString(),
       });
     }
@@ -172,8 +200,13 @@ const jobSpecSchema = z.object({
   jobName: z.string().min(1),
   task: z.enum(['binary', 'regression']),
   holdoutKey: z.string().min(1),
+  holdoutIndexKey: z.string().min(1),
+  validationKey: z.string().min(1),
+  validationIndexKey: z.string().min(1),
+  validFrom: z.string(),
   cut: z.string(),
   trainRows: z.number(),
+  validationRows: z.number(),
   holdoutRows: z.number(),
 });
 
@@ -183,9 +216,27 @@ const evaluateEventSchema = z.object({
   training: z.object({ ModelArtifacts: z.object({ S3ModelArtifacts: z.string().regex(/^s3:\/\/[^/]+\/.+/) }) }),
 });
 
+/** The calibration and thresholds fitted for the new model, as the decision JSON and the manifest carry them. */
+export interface DecisionDocument {
+  readonly schema: 'pdm.model-decision.v1';
+  readonly assetModel: string;
+  readonly predictor: string;
+  readonly trainingJob: string;
+  /** sha256 of the model file the calibration maps: it belongs to this file only. */
+  readonly sha256: string;
+  readonly calibration: Calibration;
+  readonly alertThresholds: AlertThresholds;
+  readonly threshold: number;
+  readonly validation: RetrainDecision['validation'] & { readonly from: string; readonly until: string };
+}
+
 export interface EvaluationResult {
   readonly modelDataUrl: string;
   readonly evaluationUri: string;
+  /** `s3://…/evaluations/<job>.decision.json`; classifiers only. */
+  readonly decisionUri?: string;
+  /** WATCH / WARNING / CRITICAL of the new model; classifiers only. */
+  readonly alertThresholds?: { readonly watch: number; readonly warning: number; readonly critical: number };
   readonly sha256: string;
   readonly metrics: MetricMap;
   readonly championMetrics: MetricMap;
@@ -210,25 +261,78 @@ function metricMap(m: HoldoutMetrics): Record<string, number> {
   return out;
 }
 
+/** JSON has no NaN: the evaluation documents write null for it. */
+const jsonText = (value: unknown): string => JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2);
+
 /**
  * Scores the trained model (one `xgboost-model` UBJSON file in `model.tar.gz`) and the deployed
  * champion (the bundle's file for the same predictor) on the same held-out rows, writes the
  * evaluation JSON the model package's ModelMetrics points at, and runs the gate on the two.
+ *
+ * Classifiers: the new model's isotonic calibration and alert thresholds are fitted on the validation
+ * slice (written to `<job>.decision.json` too), and both models are measured as they serve, each
+ * with its own calibration and thresholds: the gated PR-AUC is the calibrated probability's, next to
+ * the Brier score and the held-out alerts (`lambdas/core/retrain/decision.ts`).
  */
 export async function evaluateTrainedModel(event: unknown, deps: EvaluateDeps): Promise<EvaluationResult> {
   const { job, training } = parse(evaluateEventSchema, event, 'evaluate event');
   const modelDataUrl = training.ModelArtifacts.S3ModelArtifacts;
   const { content } = singleTarFile(gunzipSync(await deps.getObject(modelDataUrl)));
   const challenger = loadXgboostModel(content);
-  const holdout = parseHoldoutCsv(new TextDecoder().decode(await deps.getObject(`s3://${deps.bucket}/${job.holdoutKey}`)));
-  const scale = job.task === 'regression' ? MS_PER_HOUR : 1;
-  const metrics = metricMap(evaluateHoldout(challenger, holdout, job.task, scale));
+  const csv = async (key: string) => parseHoldoutCsv(new TextDecoder().decode(await deps.getObject(`s3://${deps.bucket}/${key}`)));
+  const json = async (key: string): Promise<unknown> => JSON.parse(new TextDecoder().decode(await deps.getObject(`s3://${deps.bucket}/${key}`)));
+  const holdout = await csv(job.holdoutKey);
   const entry = deps.manifest.models[job.assetModel]?.predictors.find((p) => p.name === job.predictor);
   if (!entry) throw new RetrainInputError(`the deployed bundle has no ${job.assetModel}/${job.predictor} to compare with`);
-  // The champion's raw output, uncalibrated like the challenger's: calibration is monotone, so PR-AUC is unchanged by it.
-  const championMetrics = metricMap(evaluateHoldout(loadXgboostModel(deps.readBundleFile(entry.file)), holdout, job.task, scale));
-  const gate = gateMetrics(championMetrics, metrics, DEFAULT_GATE_TOLERANCES);
+  const champion = loadXgboostModel(deps.readBundleFile(entry.file));
   const sha256 = createHash('sha256').update(content).digest('hex');
+  let metrics: Record<string, number>;
+  let championMetrics: Record<string, number>;
+  let decision: DecisionDocument | undefined;
+  if (job.task === 'regression') {
+    metrics = metricMap(evaluateHoldout(challenger, holdout, job.task, MS_PER_HOUR));
+    championMetrics = metricMap(evaluateHoldout(champion, holdout, job.task, MS_PER_HOUR));
+  } else {
+    const model = findAssetModel(job.assetModel);
+    if (!model) throw new RetrainInputError(`unknown asset model "${job.assetModel}"`);
+    if (entry.horizon === undefined) throw new RetrainInputError(`${job.assetModel}/${job.predictor} has no horizon to score alerts with`);
+    const ctx: DecisionContext = {
+      health: defaultHealthPolicy('time'),
+      alert: defaultAlertPolicy('time', model.downtimeCostPerHour),
+      downtime: downtimeHoursOf(model),
+      horizon: entry.horizon,
+    };
+    const validation = await csv(job.validationKey);
+    const validationIndex = parseSliceIndex(await json(job.validationIndexKey), validation.rows, job.validationIndexKey);
+    const holdoutIndex = parseSliceIndex(await json(job.holdoutIndexKey), holdout.rows, job.holdoutIndexKey);
+    const until = job.cut;
+    const fitted = fitRetrainDecision(scoreRows(challenger, validation), validation.labels, validationIndex, {
+      ...ctx,
+      describe: `the validation slice of training job ${job.jobName}, ${job.validFrom} → ${until}`,
+    });
+    decision = {
+      schema: 'pdm.model-decision.v1',
+      assetModel: job.assetModel,
+      predictor: job.predictor,
+      trainingJob: job.jobName,
+      sha256,
+      calibration: fitted.calibration,
+      alertThresholds: fitted.alertThresholds,
+      threshold: fitted.threshold,
+      validation: { ...fitted.validation, from: job.validFrom, until },
+    };
+    const positives = Array.from(holdout.labels).filter((y) => y > 0.5).length;
+    const served = (m: CompiledModel, d: Parameters<typeof servedClassifierMetrics>[3]) => ({
+      rows: holdout.rows,
+      positives,
+      ...servedClassifierMetrics(scoreRows(m, holdout), holdout.labels, holdoutIndex, d, ctx),
+    });
+    metrics = served(challenger, fitted);
+    championMetrics = served(champion, { calibration: entry.calibration, alertThresholds: entry.alertThresholds });
+  }
+  const gate = gateMetrics(championMetrics, metrics, DEFAULT_GATE_TOLERANCES);
+  const decisionKey = `${RETRAIN_PREFIX.evaluations}/${job.jobName}.decision.json`;
+  if (decision) await deps.putObject(decisionKey, jsonText(decision));
   const evaluation = {
     schema: 'pdm.evaluation.v1',
     assetModel: job.assetModel,
@@ -236,15 +340,34 @@ export async function evaluateTrainedModel(event: unknown, deps: EvaluateDeps): 
     trainingJob: job.jobName,
     modelDataUrl,
     sha256,
-    holdout: { rows: holdout.rows, from: job.cut, trainRows: job.trainRows },
+    holdout: { rows: holdout.rows, from: job.cut, trainRows: job.trainRows, validationRows: job.validationRows, validFrom: job.validFrom },
     metrics,
-    champion: { sha256: entry.sha256, file: entry.file, metrics: championMetrics },
+    champion: { sha256: entry.sha256, file: entry.file, metrics: championMetrics, calibrated: entry.calibration !== undefined },
+    ...(decision ? { decision: { uri: `s3://${deps.bucket}/${decisionKey}`, alertThresholds: decision.alertThresholds, validation: decision.validation } } : {}),
     gate: { tolerances: DEFAULT_GATE_TOLERANCES, ...gate },
-    units: job.task === 'regression' ? { rmse: 'hours' } : {},
+    units: job.task === 'regression' ? { rmse: 'hours' } : { prAuc: 'calibrated probability', prAucRaw: 'raw output' },
   };
   const key = `${RETRAIN_PREFIX.evaluations}/${job.jobName}.json`;
-  await deps.putObject(key, JSON.stringify(evaluation, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2));
-  return { modelDataUrl, evaluationUri: `s3://${deps.bucket}/${key}`, sha256, metrics, championMetrics, gate };
+  await deps.putObject(key, jsonText(evaluation));
+  return {
+    modelDataUrl,
+    evaluationUri: `s3://${deps.bucket}/${key}`,
+    ...(decision
+      ? {
+          decisionUri: `s3://${deps.bucket}/${decisionKey}`,
+          alertThresholds: { watch: decision.alertThresholds.watch, warning: decision.alertThresholds.warning, critical: decision.alertThresholds.critical },
+        }
+      : {}),
+    sha256,
+    metrics,
+    championMetrics,
+    gate,
+  };
+}
+
+function scoreRows(model: CompiledModel, h: Holdout): Float64Array {
+  if (h.features !== model.numFeatures) throw new HoldoutFormatError(`the slice has ${h.features} feature columns, the model expects ${model.numFeatures}`);
+  return predictBatch(model, h.x, h.rows);
 }
 
 const registerEventSchema = z.object({
@@ -252,6 +375,8 @@ const registerEventSchema = z.object({
   evaluation: z.object({
     modelDataUrl: z.string().min(1),
     evaluationUri: z.string().min(1),
+    decisionUri: z.string().min(1).optional(),
+    alertThresholds: z.object({ watch: z.number(), warning: z.number(), critical: z.number() }).optional(),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
     metrics: z.record(z.string(), z.number().nullable()),
     gate: z.object({ pass: z.boolean(), reasons: z.array(z.string()) }),
@@ -291,10 +416,14 @@ export async function registerVersion(event: unknown, deps: RegisterDeps): Promi
     assetModel: job.assetModel,
     predictor: job.predictor,
     source: `training-job:${job.jobName}`,
+    ...(evaluation.decisionUri ? { decisionUri: evaluation.decisionUri } : {}),
+    ...(evaluation.alertThresholds ? { alertThresholds: evaluation.alertThresholds } : {}),
     description: `${job.assetModel}/${job.predictor} retrained by ${job.jobName} on ${job.trainRows} rows before ${job.cut}`,
   });
   const promote = deps.autoPromote && evaluation.gate.pass;
   if (promote) await deps.registry.approve(v.arn, `autoPromote: gate passed on ${job.holdoutRows} held-out rows`);
+  const t = evaluation.alertThresholds;
+  const thresholdText = t ? `; own calibration, WARNING ${t.warning}` : '';
   const gateText = evaluation.gate.pass ? 'gate passed' : `gate failed (${evaluation.gate.reasons.join('; ')})`;
   const shown = Object.entries(metrics)
     .map(([k, x]) => `${k}=${Number.isInteger(x) ? x : x.toFixed(4)}`)
@@ -305,6 +434,6 @@ export async function registerVersion(event: unknown, deps: RegisterDeps): Promi
     version: v.version,
     approval: promote ? 'Approved' : 'PendingManualApproval',
     promoted: promote,
-    summary: `${job.group} version ${v.version}: ${shown}; ${gateText}; ${promote ? 'approved (autoPromote)' : 'waiting for approval: pdm models approve'}`,
+    summary: `${job.group} version ${v.version}: ${shown}${thresholdText}; ${gateText}; ${promote ? 'approved (autoPromote)' : 'waiting for approval: pdm models approve'}`,
   };
 }

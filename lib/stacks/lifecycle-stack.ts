@@ -3,7 +3,7 @@
  * registry), one drift alarm per asset model on `pdm/FeatureDriftPsi`, and the retraining state
  * machine that an alarm, an optional schedule or a manual StartExecution starts:
  *
- *   Export (λ: history → train/holdout CSV per predictor, via Athena)
+ *   Export (λ: history → train/validation/holdout CSV per predictor, via Athena)
  *   → Map over predictors { Train (SageMaker built-in XGBoost 3.0-5, .sync) → Evaluate (λ) → Register (λ) }
  *   → Notify (ops topic)
  *

@@ -1,5 +1,5 @@
 /**
- * `pdm models register|approve|versions|check --stage S` (and `rollback M --stage S`, via {@link rollbackStage}): the SageMaker Model Registry of a
+ * `pdm models register|approve|versions|pull|check --stage S` (and `rollback M --stage S`, via {@link rollbackStage}): the SageMaker Model Registry of a
  * deployed stage, with the user's credentials. The registry adapter is
  * `lambdas/adapters/aws/model-registry.ts`; this module only turns bundle predictors and command-line
  * options into its calls. Deploying stays the bundle's job: `check` tells whether each group's champion
@@ -7,13 +7,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { type Command, InvalidArgumentError } from 'commander';
 import { METADATA, type RegistryVersion, SageMakerModelRegistry } from '../../lambdas/adapters/aws/model-registry.ts';
 import { type BundleManifest, MANIFEST_FILE, parseManifest } from '../../lambdas/core/model/bundle.ts';
 import { modelPackageGroupName } from '../../lambdas/core/retrain/names.ts';
 import { xgboostImageUri } from '../../lib/sagemaker/images.ts';
+import { gitState } from '../registry/git.ts';
+import { DEFAULT_REGISTRY_DIR } from '../registry/store.ts';
+import { pullVersion } from './models-pull.ts';
 
 /** A predictor or version the command was asked about does not exist. */
 export class ModelsCommandError extends Error {
@@ -125,10 +128,22 @@ function positiveInt(value: string): number {
   return n;
 }
 
-function clients(region?: string): { registry: SageMakerModelRegistry; region: string } {
+function clients(region?: string): { registry: SageMakerModelRegistry; region: string; s3: S3Client } {
   const sm = new SageMakerClient(region ? { region } : {});
-  const registry = new SageMakerModelRegistry(sm, new S3Client(region ? { region } : {}));
-  return { registry, region: region ?? '' };
+  const s3 = new S3Client(region ? { region } : {});
+  const registry = new SageMakerModelRegistry(sm, s3);
+  return { registry, region: region ?? '', s3 };
+}
+
+/** Reads an `s3://bucket/key` object. */
+export function s3Reader(s3: S3Client): (uri: string) => Promise<Uint8Array> {
+  return async (uri) => {
+    const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
+    if (!m) throw new ModelsCommandError(`not an s3:// URI: ${uri}`);
+    const got = await s3.send(new GetObjectCommand({ Bucket: m[1], Key: m[2] }));
+    if (!got.Body) throw new ModelsCommandError(`${uri} has no body`);
+    return got.Body.transformToByteArray();
+  };
 }
 
 function readManifest(dir: string): BundleManifest {
@@ -219,6 +234,42 @@ export function registerAwsModelCommands(models: Command): void {
     if (o.json) out(JSON.stringify({ group, champion: champion?.version, versions }));
     else for (const v of versions) out(`${v === champion ? '*' : ' '} ${v.version}\t${v.approval}\t${v.status}\t${v.createdAt.toISOString()}\t${v.description ?? ''}`);
   });
+
+  common(models.command('pull').description('register a stage\'s model package version(s) of an asset model as a new LOCAL version (then diff, promote)'))
+    .requiredOption('--asset-model <id>', 'asset model, e.g. centrifugal-pump')
+    .option('--predictor <name>', 'only this predictor (default: every predictor with a newer version)')
+    .option('--version <n>', 'SageMaker version number in the group (with --predictor; default: the newest not Rejected)', positiveInt)
+    .option('--registry <dir>', 'local model registry', DEFAULT_REGISTRY_DIR)
+    .action(async (o: StageOpts & { version?: number; registry: string }) => {
+      const { registry, s3 } = clients(o.region);
+      const r = await pullVersion(
+        { registry, getObject: s3Reader(s3) },
+        {
+          stage: o.stage,
+          assetModel: o.assetModel!,
+          registryDir: o.registry,
+          git: gitState(process.cwd()),
+          ...(o.predictor ? { predictor: o.predictor } : {}),
+          ...(o.version !== undefined ? { version: o.version } : {}),
+        },
+      );
+      if (o.json) {
+        out(JSON.stringify({ id: r.record?.id ?? null, pulled: r.pulled, skipped: r.skipped, gate: r.gate }));
+        return;
+      }
+      for (const s of r.skipped) out(`  ${s.predictor}: not pulled: ${s.reason}`);
+      if (!r.record) {
+        out('nothing pulled');
+        return;
+      }
+      out(`${r.record.id} registered from ${r.record.source.kind === 'sagemaker' ? r.record.source.from : ''}`);
+      for (const p of r.pulled) {
+        out(`  ${p.predictor}: ${p.group} version ${p.version} → ${p.file} (${p.sha256.slice(0, 12)})${p.comparable ? '' : '; evaluated against another champion file: its figures are not comparable'}`);
+        if (p.rewroteBaseScore) out('    the gate rewrote base_score: the bundle file differs from the package\'s, so register it again (pdm models register --stage) before check');
+      }
+      out(`  gate: ${r.gate?.pass ? 'pass' : 'refuse'}: ${r.gate?.reason ?? ''}`);
+      out(`  next: pdm models diff ${r.record.source.kind === 'sagemaker' ? r.record.source.from : ''} ${r.record.id}; pdm models promote ${r.record.id}; pdm models approve --stage ${o.stage} …; cdk deploy; pdm models check --stage ${o.stage}`);
+    });
 
   common(models.command('check').description('exit 1 unless every bundle predictor\'s champion in the registry is the bundle\'s file (same sha256)'))
     .option('--bundle <dir>', 'model bundle folder', 'layers/model')

@@ -225,6 +225,8 @@ function sourceText(source: VersionRecord['source']): string {
       return `imported from ${source.bundle} (manifest createdAt ${source.bundleCreatedAt}) at ${source.importedAt}`;
     case 'train':
       return `pdm train --seed ${source.seed}${source.trainUntil ? ` --train-until ${source.trainUntil}` : ''}`;
+    case 'sagemaker':
+      return `pdm models pull --stage ${source.stage} from ${source.from}: ${source.packages.map((p) => `${p.predictor} = ${p.group} v${p.version}${p.trainingJob ? ` (${p.trainingJob})` : ''}`).join(', ')}`;
     default: {
       const kept = Object.keys(source.kept);
       return `pdm retrain --data-dir ${source.dataDir} from ${source.from}${kept.length > 0 ? ` (kept ${source.from}'s ${kept.join(', ')})` : ''}`;

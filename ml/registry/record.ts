@@ -74,6 +74,25 @@ export const versionSourceSchema = z.discriminatedUnion('kind', [
     /** Predictors that could not be retrained and kept the champion's file, with why. */
     kept: z.record(z.string(), z.string()),
   }),
+  z.strictObject({
+    kind: z.literal('sagemaker'),
+    /** The deployed stage whose model package groups the files came from (`pdm models pull --stage`). */
+    stage: z.string().min(1),
+    /** The local champion whose entry the version was built from (its other predictors are kept). */
+    from: z.string().regex(VERSION_ID),
+    /** One per pulled predictor: the model package version and the training job that made its file. */
+    packages: z.array(
+      z.strictObject({
+        predictor: z.string().min(1),
+        group: z.string().min(1),
+        version: z.number().int().positive(),
+        arn: z.string().min(1),
+        trainingJob: z.string().nullable(),
+        sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      }),
+    ),
+    pulledAt: z.string(),
+  }),
 ]);
 
 /**

@@ -91,6 +91,24 @@ describe('SageMakerModelRegistry', () => {
     expect(sleeps).toEqual([500, 1000]);
   });
 
+  it("records a retrained classifier's decision JSON and compact thresholds, and describes where a version's files are", async () => {
+    sm.on(CreateModelPackageCommand).resolves({ ModelPackageArn: arn(4) });
+    sm.on(DescribeModelPackageCommand).resolves({
+      ModelPackageArn: arn(4),
+      ModelPackageStatus: 'Completed',
+      InferenceSpecification: { Containers: [{ Image: input.image, ModelDataUrl: input.modelDataUrl }] },
+      ModelMetrics: { ModelQuality: { Statistics: { ContentType: 'application/json', S3Uri: input.evaluationUri } } },
+    });
+
+    const v = await registry().register({ ...input, decisionUri: 's3://bucket/evaluations/job-1.decision.json', alertThresholds: { watch: 0.245, warning: 0.49, critical: 0.99 } });
+
+    const md = sm.commandCalls(CreateModelPackageCommand)[0]!.args[0].input.CustomerMetadataProperties!;
+    expect(md[METADATA.decision]).toBe('s3://bucket/evaluations/job-1.decision.json');
+    expect(JSON.parse(md[METADATA.alertThresholds]!)).toEqual({ watch: 0.245, warning: 0.49, critical: 0.99 });
+    const d = await registry().describe(v.arn);
+    expect(d).toMatchObject({ modelDataUrl: input.modelDataUrl, evaluationUri: input.evaluationUri });
+  });
+
   it('fails a registration whose package ends Failed, and one still pending after the timeout', async () => {
     sm.on(CreateModelPackageCommand).resolves({ ModelPackageArn: arn(5) });
     sm.on(DescribeModelPackageCommand).resolvesOnce({ ModelPackageStatus: 'InProgress' }).resolves({ ModelPackageStatus: 'Failed' });

@@ -7,6 +7,7 @@ import { featureNames } from '../../lambdas/core/features/index.ts';
 import { parseManifest, type BundleManifest } from '../../lambdas/core/model/bundle.ts';
 import { ustarSingleFile } from '../../lambdas/core/model/tar.ts';
 import { evaluateTrainedModel, exportTrainingData, registerVersion, RetrainInputError, type TrainingJobSpec } from '../../lambdas/retrain/app.ts';
+import { SliceIndexError } from '../../lambdas/core/retrain/decision.ts';
 import { modelObject, toXgboostUbjson } from '../core/model/fixtures.ts';
 
 const H = 3_600_000;
@@ -34,7 +35,7 @@ function history(): HistoryQueryEngine & { sql: string[] } {
 }
 
 describe('exportTrainingData', () => {
-  it('writes a train and a holdout CSV per eligible predictor and returns one training job each', async () => {
+  it('writes train, validation and holdout CSVs (with slice indexes) per eligible predictor and returns one training job each', async () => {
     const puts = new Map<string, string>();
     const engine = history();
 
@@ -56,6 +57,29 @@ describe('exportTrainingData', () => {
     expect(train[10]!.split(',')).toHaveLength(1 + failure.featureNames.length);
     expect(train[10]!.split(',')[1]).toBe('10');
     expect(puts.get(job.holdoutKey)!.trim().split('\n')).toHaveLength(job.holdoutRows);
+    // 60/20/20 of the labelled span (rows 0..175 h: the last 24 h cannot be labelled), as pdm retrain splits.
+    expect(job.validFrom).toBe(new Date(Date.UTC(2026, 0, 1) + 105 * H).toISOString());
+    expect(job.cut).toBe(new Date(Date.UTC(2026, 0, 1) + 140 * H).toISOString());
+    const validation = puts.get(job.validationKey)!.trim().split('\n');
+    expect(validation).toHaveLength(job.validationRows);
+    expect(validation.map((l) => l.split(',')[1])).toEqual(Array.from({ length: 35 }, (_, i) => String(105 + i)));
+    const index = JSON.parse(puts.get(job.validationIndexKey)!);
+    expect(index.ts).toHaveLength(job.validationRows);
+    expect(index.failures).toEqual({ p1: [60, 150].map((h) => Date.UTC(2026, 0, 1) + h * H) });
+    expect(JSON.parse(puts.get(job.holdoutIndexKey)!).assetId).toHaveLength(job.holdoutRows);
+  });
+
+  it('skips a classifier whose validation slice holds no failure: there is nothing to calibrate on', async () => {
+    const engine = history();
+    const only60: HistoryQueryEngine = {
+      query: async (q: string, params?: unknown) => (q.includes('FROM maintenance') ? [{ asset_id: 'p1', ts: new Date(Date.UTC(2026, 0, 1) + 60 * H).toISOString(), component: null }] : engine.query(q, params as never)),
+    };
+    const r = await exportTrainingData(
+      { input: { assetModel: 'centrifugal-pump', predictors: ['failure'] }, executionName: 'x', startedAt: '2026-05-01T12:00:00Z' },
+      { engine: only60, putObject: async () => {}, bucket: 'b', stage: 'dev', manifest: shipped, holdoutFraction: 0.2 },
+    );
+    expect(r.jobs).toHaveLength(0);
+    expect(r.skipped).toEqual([{ predictor: 'failure', reason: expect.stringMatching(/no positive row in the validation slice/) }]);
   });
 
   it('skips a cycle-clock model without querying, and refuses an unknown asset model', async () => {
@@ -75,30 +99,74 @@ const stump = (cond: number) => toXgboostUbjson(modelObject({ numFeatures: 2, ob
 const job: TrainingJobSpec = {
   assetModel: 'centrifugal-pump', predictor: 'failure', group: 'pdm-dev-centrifugal-pump-failure', jobName: 'pdm-dev-job-0', task: 'binary',
   trainUri: 's3://b/data/pdm-dev-job-0/train/', outputUri: 's3://b/models', holdoutKey: 'data/pdm-dev-job-0/holdout.csv',
-  hyperparameters: {} as TrainingJobSpec['hyperparameters'], trainRows: 100, holdoutRows: 4, cut: '2026-01-05T00:00:00.000Z',
+  holdoutIndexKey: 'data/pdm-dev-job-0/holdout-index.json', validationKey: 'data/pdm-dev-job-0/validation.csv', validationIndexKey: 'data/pdm-dev-job-0/validation-index.json',
+  hyperparameters: {} as TrainingJobSpec['hyperparameters'], trainRows: 100, validationRows: 50, holdoutRows: 4, validFrom: '2026-01-01T00:00:00.000Z', cut: '2026-01-05T00:00:00.000Z',
 };
 const manifest: BundleManifest = { ...shipped, models: { 'centrifugal-pump': { predictors: [{ ...failure, file: 'champion.ubj' }] } } };
+const T0 = Date.UTC(2026, 0, 1);
+const enc = (s: string) => new TextEncoder().encode(s);
+/** Validation: 30 healthy hours (x = 1), then 20 hours before a failure at hour 50 (x = 8, label 1). */
+const validationCsv = Array.from({ length: 50 }, (_, i) => (i < 30 ? '0,1,0' : '1,8,0')).join('\n');
+const validationIndex = { assetId: Array(50).fill('p1'), ts: Array.from({ length: 50 }, (_, i) => T0 + i * H), failures: { p1: [T0 + 50 * H] } };
+const holdoutIndex = { assetId: Array(4).fill('p2'), ts: [100, 101, 102, 103].map((h) => T0 + h * H), failures: { p2: [T0 + 104 * H] } };
+const objects = (index: unknown = validationIndex) =>
+  new Map<string, Uint8Array>([
+    ['s3://b/models/pdm-dev-job-0/output/model.tar.gz', gzipSync(ustarSingleFile('xgboost-model', stump(5)))],
+    ['s3://b/data/pdm-dev-job-0/holdout.csv', enc('0,1,0\n0,2,0\n1,8,0\n1,9,0\n')],
+    ['s3://b/data/pdm-dev-job-0/holdout-index.json', enc(JSON.stringify(holdoutIndex))],
+    ['s3://b/data/pdm-dev-job-0/validation.csv', enc(validationCsv)],
+    ['s3://b/data/pdm-dev-job-0/validation-index.json', enc(JSON.stringify(index))],
+  ]);
+const trained = { ModelArtifacts: { S3ModelArtifacts: 's3://b/models/pdm-dev-job-0/output/model.tar.gz' } };
 
 describe('evaluateTrainedModel', () => {
   it('scores the trained model and the champion on the same holdout, writes the evaluation JSON and gates', async () => {
-    const objects = new Map<string, Uint8Array>([
-      ['s3://b/models/pdm-dev-job-0/output/model.tar.gz', gzipSync(ustarSingleFile('xgboost-model', stump(5)))],
-      ['s3://b/data/pdm-dev-job-0/holdout.csv', new TextEncoder().encode('0,1,0\n0,2,0\n1,8,0\n1,9,0\n')],
-    ]);
+    const o = objects();
     const puts = new Map<string, string>();
 
     const r = await evaluateTrainedModel(
-      { job, training: { ModelArtifacts: { S3ModelArtifacts: 's3://b/models/pdm-dev-job-0/output/model.tar.gz' } } },
-      { getObject: async (u) => objects.get(u)!, putObject: async (k, b) => void puts.set(k, b), bucket: 'b', manifest, readBundleFile: () => stump(100) },
+      { job, training: trained },
+      { getObject: async (u) => o.get(u)!, putObject: async (k, b) => void puts.set(k, b), bucket: 'b', manifest, readBundleFile: () => stump(100) },
     );
 
-    expect(r.metrics).toEqual({ rows: 4, positives: 2, prAuc: 1 });
+    expect(r.metrics).toMatchObject({ rows: 4, positives: 2, prAuc: 1, prAucRaw: 1, brier: 0 });
+    // The champion gives every row the same score: PR-AUC is the positive share, calibrated or not.
     expect(r.championMetrics.prAuc).toBe(0.5);
     expect(r.gate.pass).toBe(true);
     expect(r.evaluationUri).toBe('s3://b/evaluations/pdm-dev-job-0.json');
     const doc = JSON.parse(puts.get('evaluations/pdm-dev-job-0.json')!);
-    expect(doc).toMatchObject({ schema: 'pdm.evaluation.v1', trainingJob: 'pdm-dev-job-0', metrics: { prAuc: 1 }, champion: { metrics: { prAuc: 0.5 } }, gate: { pass: true } });
+    expect(doc).toMatchObject({ schema: 'pdm.evaluation.v1', trainingJob: 'pdm-dev-job-0', metrics: { prAuc: 1 }, champion: { metrics: { prAuc: 0.5 }, calibrated: true }, gate: { pass: true } });
     expect(r.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("fits the new model's own isotonic calibration and alert thresholds on the validation slice", async () => {
+    const o = objects();
+    const puts = new Map<string, string>();
+
+    const r = await evaluateTrainedModel(
+      { job, training: trained },
+      { getObject: async (u) => o.get(u)!, putObject: async (k, b) => void puts.set(k, b), bucket: 'b', manifest, readBundleFile: () => stump(100) },
+    );
+
+    expect(r.decisionUri).toBe('s3://b/evaluations/pdm-dev-job-0.decision.json');
+    const d = JSON.parse(puts.get('evaluations/pdm-dev-job-0.decision.json')!);
+    expect(d).toMatchObject({ schema: 'pdm.model-decision.v1', sha256: r.sha256, trainingJob: 'pdm-dev-job-0' });
+    // Two raw outputs, 30 negatives below and 20 positives above: the map sends them to 0 and 1.
+    expect(d.calibration).toMatchObject({ method: 'isotonic', y: [0, 1], rows: 50, positives: 20 });
+    expect(d.calibration.x).toEqual([expect.closeTo(1 / (1 + Math.exp(2)), 6), expect.closeTo(1 / (1 + Math.exp(-2)), 6)]);
+    // The failure at hour 50 is caught by an alert within the horizon, with no false alert.
+    expect(d.validation).toMatchObject({ failures: 1, caught: 1, falseAlerts: 0, rows: 50, positives: 20 });
+    expect(d.alertThresholds.warning).toBe(d.threshold);
+    expect(r.alertThresholds).toEqual({ watch: d.alertThresholds.watch, warning: d.alertThresholds.warning, critical: d.alertThresholds.critical });
+    expect(d.alertThresholds.basis).toMatch(/validation slice of training job pdm-dev-job-0/);
+    // Held-out alerts with those thresholds: the failure at hour 104 is caught.
+    expect(r.metrics).toMatchObject({ alertFailures: 1, alertsCaught: 1, falseAlerts: 0 });
+  });
+
+  it('refuses a validation index that does not describe the validation CSV', async () => {
+    const o = objects({ ...validationIndex, ts: validationIndex.ts.slice(1) });
+    const deps = { getObject: async (u: string) => o.get(u)!, putObject: async () => {}, bucket: 'b', manifest, readBundleFile: () => stump(100) };
+    await expect(evaluateTrainedModel({ job, training: trained }, deps)).rejects.toThrow(SliceIndexError);
   });
 });
 
@@ -109,7 +177,7 @@ describe('registerVersion', () => {
     return {
       calls,
       registry: {
-        register: async () => (calls.push('register'), { arn: 'arn:pkg/7', group: job.group, version: 7, approval: 'PendingManualApproval' as const, status: 'Completed', createdAt: new Date() }),
+        register: async (input: { decisionUri?: string; alertThresholds?: unknown }) => (calls.push(`register ${input.decisionUri ?? '-'} ${JSON.stringify(input.alertThresholds ?? null)}`), { arn: 'arn:pkg/7', group: job.group, version: 7, approval: 'PendingManualApproval' as const, status: 'Completed', createdAt: new Date() }),
         approve: async () => (calls.push('approve'), { approved: {} as never, champion: undefined }),
       },
     };
@@ -118,18 +186,26 @@ describe('registerVersion', () => {
   it('registers pending approval and does not approve without autoPromote, even when the gate passes', async () => {
     const f = fake();
     const r = await registerVersion({ job, evaluation }, { registry: f.registry, image: 'img', autoPromote: false });
-    expect(f.calls).toEqual(['register']);
+    expect(f.calls).toEqual(['register - null']);
     expect(r).toMatchObject({ version: 7, approval: 'PendingManualApproval', promoted: false });
     expect(r.summary).toMatch(/waiting for approval/);
+  });
+
+  it("passes the new model's decision JSON and thresholds on to the model package's metadata", async () => {
+    const f = fake();
+    const t = { watch: 0.2, warning: 0.4, critical: 0.7 };
+    const r = await registerVersion({ job, evaluation: { ...evaluation, decisionUri: 's3://b/evaluations/j.decision.json', alertThresholds: t } }, { registry: f.registry, image: 'img', autoPromote: false });
+    expect(f.calls).toEqual([`register s3://b/evaluations/j.decision.json ${JSON.stringify(t)}`]);
+    expect(r.summary).toMatch(/own calibration, WARNING 0.4/);
   });
 
   it('approves with autoPromote only when the gate passed', async () => {
     const pass = fake();
     expect((await registerVersion({ job, evaluation }, { registry: pass.registry, image: 'img', autoPromote: true })).promoted).toBe(true);
-    expect(pass.calls).toEqual(['register', 'approve']);
+    expect(pass.calls).toEqual(['register - null', 'approve']);
     const fail = fake();
     const r = await registerVersion({ job, evaluation: { ...evaluation, gate: { pass: false, reasons: ['prAuc: below'] } } }, { registry: fail.registry, image: 'img', autoPromote: true });
-    expect(fail.calls).toEqual(['register']);
+    expect(fail.calls).toEqual(['register - null']);
     expect(r.summary).toMatch(/gate failed \(prAuc: below\)/);
   });
 });

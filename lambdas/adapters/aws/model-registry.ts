@@ -40,6 +40,10 @@ export const METADATA = {
   assetModel: 'pdm.assetModel',
   predictor: 'pdm.predictor',
   source: 'pdm.source',
+  /** S3 URI of the version's own calibration and alert thresholds (a retrained classifier's decision JSON). */
+  decision: 'pdm.decision',
+  /** The same thresholds, compact: `{"watch":…,"warning":…,"critical":…}`. */
+  alertThresholds: 'pdm.alertThresholds',
   xgboost: 'xgboost',
   metricPrefix: 'metric.',
 } as const;
@@ -74,6 +78,9 @@ export interface RegisterInput {
   /** Where the version came from, e.g. `bundle` or `training-job:<name>`. */
   readonly source: string;
   readonly description?: string;
+  /** `s3://…/<job>.decision.json`: the calibration and thresholds fitted for this model file. */
+  readonly decisionUri?: string;
+  readonly alertThresholds?: { readonly watch: number; readonly warning: number; readonly critical: number };
 }
 
 /** A version's files as plain data, for `upload`. */
@@ -121,6 +128,11 @@ export function metadataFor(input: RegisterInput): Record<string, string> {
     // The image tag 3.0-5 pins xgboost 3.0.5 (sagemaker-xgboost-container docker/3.0-5).
     [METADATA.xgboost]: '3.0.5',
   };
+  if (input.decisionUri) md[METADATA.decision] = input.decisionUri;
+  if (input.alertThresholds) {
+    const t = input.alertThresholds;
+    md[METADATA.alertThresholds] = JSON.stringify({ watch: t.watch, warning: t.warning, critical: t.critical });
+  }
   for (const [k, v] of Object.entries(input.metrics)) md[`${METADATA.metricPrefix}${k}`] = metricText(v);
   if (Object.keys(md).length > MAX_METADATA) throw new ModelRegistryError(`${Object.keys(md).length} metadata entries exceed SageMaker's ${MAX_METADATA}`);
   for (const [k, v] of Object.entries(md)) {
@@ -184,7 +196,11 @@ export class SageMakerModelRegistry {
     return this.waitUntilCompleted(out.ModelPackageArn);
   }
 
-  async describe(arn: string): Promise<RegistryVersion & { readonly metadata: Readonly<Record<string, string>> }> {
+  /**
+   * One version with its metadata, and where its files are: the first container's `ModelDataUrl` and
+   * the `ModelMetrics.ModelQuality.Statistics` evaluation JSON (as `register` wrote them).
+   */
+  async describe(arn: string): Promise<RegistryVersion & { readonly metadata: Readonly<Record<string, string>>; readonly modelDataUrl?: string; readonly evaluationUri?: string }> {
     const d: DescribeModelPackageCommandOutput = await this.sagemaker.send(new DescribeModelPackageCommand({ ModelPackageName: arn }));
     return {
       arn: d.ModelPackageArn ?? arn,
@@ -195,6 +211,8 @@ export class SageMakerModelRegistry {
       createdAt: d.CreationTime ?? new Date(0),
       ...(d.ModelPackageDescription ? { description: d.ModelPackageDescription } : {}),
       metadata: d.CustomerMetadataProperties ?? {},
+      ...(d.InferenceSpecification?.Containers?.[0]?.ModelDataUrl ? { modelDataUrl: d.InferenceSpecification.Containers[0].ModelDataUrl } : {}),
+      ...(d.ModelMetrics?.ModelQuality?.Statistics?.S3Uri ? { evaluationUri: d.ModelMetrics.ModelQuality.Statistics.S3Uri } : {}),
     };
   }
 

@@ -7,6 +7,7 @@
  * horizon, else 0. A row whose horizon reaches past the end of the asset's observed history is left
  * out (censored: its label is not known yet), the same rule the trainers apply.
  */
+import { timeSplit } from './labels.ts';
 
 export interface TrainingFeatureRow {
   readonly assetId: string;
@@ -121,20 +122,39 @@ export interface RetrainingInput {
   readonly target: RetrainTarget;
   readonly engineNames: readonly string[];
   readonly modelNames: readonly string[];
-  /** Share of the labelled rows, newest by time, held out for evaluation (0 < f < 1). @default 0.2 */
+  /** Newest share of the observed time span held out for evaluation (0 < f < 1). @default 0.2 */
   readonly holdoutFraction?: number;
+  /** Share of the span just before the holdout kept for calibration and alert thresholds. @default 0.2 */
+  readonly validationFraction?: number;
+}
+
+/** Where a slice's rows come from, in CSV order: what the threshold choice needs beyond the matrix. */
+export interface SliceIndex {
+  /** Asset of each row. */
+  readonly assetId: readonly string[];
+  /** Epoch ms of each row. */
+  readonly ts: readonly number[];
+  /** Times of the target's failures (repairs/replacements that count for it) per asset of the slice. */
+  readonly failures: Readonly<Record<string, readonly number[]>>;
 }
 
 export interface RetrainingDataset {
-  /** CSV lines (label first, no header) of rows before the cut, labelled as if history ended at the cut. */
+  /** CSV lines (label first, no header) of rows before `validFromMs`, labelled as if history ended there. */
   readonly train: readonly string[];
+  /** CSV lines of rows in [validFromMs, cutMs), labelled with all the history: calibration and alert thresholds. */
+  readonly validation: readonly string[];
+  readonly validationIndex: SliceIndex;
   /** CSV lines of rows at or after the cut, labelled with all the history. */
   readonly holdout: readonly string[];
-  /** Epoch ms: train rows are before it, holdout rows at or after it. */
+  readonly holdoutIndex: SliceIndex;
+  /** Epoch ms: validation rows are at or after it. */
+  readonly validFromMs: number;
+  /** Epoch ms: train and validation rows are before it, holdout rows at or after it. */
   readonly cutMs: number;
   readonly trainPositives: number;
+  readonly validationPositives: number;
   readonly holdoutPositives: number;
-  /** Rows left out because their label was not known yet (at the cut for train rows, at the end for holdout rows). */
+  /** Rows left out because their label was not known yet (at the validation start for train rows, at the end for the others). */
   readonly censored: number;
   readonly withoutVector: number;
 }
@@ -162,15 +182,22 @@ function labelOf(target: RetrainTarget, ts: number, events: readonly FailureEven
 }
 
 /**
- * The retraining pipeline's data: labelled rows split by time. The cut is the time of the first row of
- * the newest `holdoutFraction` of the labelled rows. Training rows (before the cut) see only events up
- * to the cut and a history that ends there, so no training label leans on anything the holdout period
- * reveals; holdout rows (at or after the cut) are labelled with everything.
- * @throws RetrainingDataError when there are no labelled rows on either side of the cut.
+ * The retraining pipeline's data: labelled rows split by time into train, validation and holdout. The
+ * observed span [first, last] of the rows labelled with full knowledge is cut by `timeSplit`, the split
+ * `pdm retrain` uses (60 / 20 / 20 by default): holdout from 1 − holdoutFraction, validation the
+ * validationFraction before it. Training rows see only events up to the validation start and a history
+ * that ends there, so no training label leans on anything a later slice reveals (what `pdm retrain`'s
+ * purge of one horizon does, without dropping the positives just before the cut). Validation and holdout
+ * rows are labelled with everything, as `pdm retrain` labels them.
+ * @throws RetrainingDataError when a slice would be empty or the fractions leave no training period.
  */
 export function retrainingDataset(input: RetrainingInput): RetrainingDataset {
   const fraction = input.holdoutFraction ?? 0.2;
+  const validation = input.validationFraction ?? 0.2;
   if (!(fraction > 0 && fraction < 1)) throw new RetrainingDataError(`holdoutFraction must be between 0 and 1 (exclusive), got ${fraction}`);
+  if (!(validation > 0 && fraction + validation < 1)) {
+    throw new RetrainingDataError(`validationFraction must be > 0 and leave a training period before it (holdout ${fraction} + validation ${validation} < 1)`);
+  }
   const t = input.target;
   if (t.kind === 'rul' ? !(t.rulCapMs > 0) : !(t.horizonMs > 0)) throw new RetrainingDataError(`the ${t.kind} target needs a positive horizon or cap`);
   const at = new Map(input.engineNames.map((n, i) => [n, i]));
@@ -180,42 +207,86 @@ export function retrainingDataset(input: RetrainingInput): RetrainingDataset {
 
   const complete = input.rows.filter((r) => r.vector.length >= input.engineNames.length);
   const withoutVector = input.rows.length - complete.length;
-  // The cut comes from the rows labelled with full knowledge, so the holdout share holds for labelled rows.
-  const labelledTimes = complete
-    .filter((r) => labelOf(t, r.ts, input.failures.get(r.assetId) ?? [], input.observedUntil.get(r.assetId)) !== undefined)
-    .map((r) => r.ts)
-    .sort((a, b) => a - b);
-  if (labelledTimes.length < 2) throw new RetrainingDataError(`only ${labelledTimes.length} labelled row(s): not enough history to train and hold out`);
-  const cutMs = labelledTimes[Math.min(labelledTimes.length - 1, Math.floor(labelledTimes.length * (1 - fraction)))]!;
+  // The span comes from the rows labelled with full knowledge, as pdm retrain's does.
+  let first = Number.POSITIVE_INFINITY;
+  let last = Number.NEGATIVE_INFINITY;
+  let labelled = 0;
+  for (const r of complete) {
+    if (labelOf(t, r.ts, input.failures.get(r.assetId) ?? [], input.observedUntil.get(r.assetId)) === undefined) continue;
+    labelled += 1;
+    first = Math.min(first, r.ts);
+    last = Math.max(last, r.ts);
+  }
+  if (labelled < 3 || !(last > first)) throw new RetrainingDataError(`only ${labelled} labelled row(s) over ${Number.isFinite(last - first) ? (last - first) / 3_600_000 : 0} h: not enough history to train, validate and hold out`);
+  const split = timeSplit(first, last, { validAt: 1 - fraction - validation, testAt: 1 - fraction, purgeMs: 0 });
+  const validFromMs = split.validFrom;
+  const cutMs = split.testFrom;
 
   const train: string[] = [];
+  const valid: string[] = [];
   const holdout: string[] = [];
+  const index = () => ({ assetId: [] as string[], ts: [] as number[] });
+  const validIdx = index();
+  const holdoutIdx = index();
   let trainPositives = 0;
+  let validationPositives = 0;
   let holdoutPositives = 0;
   let censored = 0;
   for (const row of complete) {
-    const before = row.ts < cutMs;
+    const before = row.ts < validFromMs;
     const all = input.failures.get(row.assetId) ?? [];
-    const events = before ? all.filter((e) => e.ts <= cutMs) : all;
+    const events = before ? all.filter((e) => e.ts <= validFromMs) : all;
     const observed = input.observedUntil.get(row.assetId);
-    const end = before && observed !== undefined ? Math.min(observed, cutMs) : observed;
+    const end = before && observed !== undefined ? Math.min(observed, validFromMs) : observed;
     const label = labelOf(t, row.ts, events, end);
     if (label === undefined) {
       censored += 1;
       continue;
     }
     const line = [String(label), ...columns.map((c) => cell(row.vector[c]))].join(',');
-    const positive = t.kind !== 'rul' && label === 1;
+    const positive = t.kind !== 'rul' && label === 1 ? 1 : 0;
     if (before) {
       train.push(line);
-      if (positive) trainPositives += 1;
+      trainPositives += positive;
+    } else if (row.ts < cutMs) {
+      valid.push(line);
+      validIdx.assetId.push(row.assetId);
+      validIdx.ts.push(row.ts);
+      validationPositives += positive;
     } else {
       holdout.push(line);
-      if (positive) holdoutPositives += 1;
+      holdoutIdx.assetId.push(row.assetId);
+      holdoutIdx.ts.push(row.ts);
+      holdoutPositives += positive;
     }
   }
-  if (train.length === 0 || holdout.length === 0) {
-    throw new RetrainingDataError(`the cut at ${new Date(cutMs).toISOString()} leaves ${train.length} training and ${holdout.length} holdout rows`);
+  if (train.length === 0 || valid.length === 0 || holdout.length === 0) {
+    throw new RetrainingDataError(
+      `the split at ${new Date(validFromMs).toISOString()} / ${new Date(cutMs).toISOString()} leaves ${train.length} training, ${valid.length} validation and ${holdout.length} holdout rows`,
+    );
   }
-  return { train, holdout, cutMs, trainPositives, holdoutPositives, censored, withoutVector };
+  const failuresOf = (assets: readonly string[]): Record<string, number[]> =>
+    Object.fromEntries(
+      [...new Set(assets)].map((a) => [
+        a,
+        (input.failures.get(a) ?? [])
+          .filter((e) => isFailureOf(t, e))
+          .map((e) => e.ts)
+          .sort((x, y) => x - y),
+      ]),
+    );
+  return {
+    train,
+    validation: valid,
+    validationIndex: { ...validIdx, failures: failuresOf(validIdx.assetId) },
+    holdout,
+    holdoutIndex: { ...holdoutIdx, failures: failuresOf(holdoutIdx.assetId) },
+    validFromMs,
+    cutMs,
+    trainPositives,
+    validationPositives,
+    holdoutPositives,
+    censored,
+    withoutVector,
+  };
 }

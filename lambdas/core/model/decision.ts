@@ -5,7 +5,7 @@
  *  - a **calibration** fitted on validation data inside its training period (isotonic or Platt), which
  *    turns its raw output into a probability that the event happens within the horizon; and
  *  - **alert thresholds** on that calibrated probability (WATCH, WARNING, CRITICAL), chosen on the same
- *    validation data from the asset model's downtime costs (see ml/train/decision.ts and docs/models.md).
+ *    validation data from the asset model's downtime costs (see fit-decision.ts and docs/models.md).
  * The twin maps a calibrated probability onto its health scale with {@link riskFromProbability}: the
  * model's WARNING threshold lands on the health policy's WARNING enter threshold, and so on, so the
  * hysteresis, confirmation and cooldown of the state machine apply unchanged, and each model decides

@@ -8,31 +8,41 @@ const rows: TrainingFeatureRow[] = Array.from({ length: 100 }, (_, i) => ({ asse
 const base = { rows, observedUntil: new Map([['p1', 99 * H]]), engineNames: names, modelNames: ['b', 'a'] };
 
 describe('retrainingDataset', () => {
-  it('labels failures within the horizon, splits by time and keeps the manifest column order', () => {
-    const failures = new Map<string, FailureEvent[]>([['p1', [{ ts: 40 * H, component: null }, { ts: 90 * H, component: 'bearing' }]]]);
+  it('labels failures within the horizon, splits the observed time 60/20/20 and keeps the manifest column order', () => {
+    const failures = new Map<string, FailureEvent[]>([['p1', [{ ts: 40 * H, component: null }, { ts: 70 * H, component: null }, { ts: 90 * H, component: 'bearing' }]]]);
 
     const d = retrainingDataset({ ...base, failures, target: { kind: 'failure', horizonMs: 5 * H } });
 
-    // 95 rows are labelled with everything (the last 4 h are censored); the newest 20 % go to the holdout.
-    expect(d.cutMs).toBe(76 * H);
-    expect(d.holdout).toHaveLength(95 - 76);
-    expect(d.holdout.filter((l) => l.startsWith('1,'))).toHaveLength(5);
+    // Rows 0..94 are labelled with everything (95..99 are censored): the span is 94 h, cut at 60 % and 80 %.
+    expect(d.validFromMs).toBe(56.4 * H);
+    expect(d.cutMs).toBe(75.2 * H);
+    // Training rows end at the validation start: 52..56 cannot be labelled there and are censored.
+    expect(d.train).toHaveLength(52);
     expect(d.train[0]).toBe('0,,0');
     expect(d.train[35]).toBe('1,1,35');
     expect(d.trainPositives).toBe(5);
+    expect(d.validation).toHaveLength(19);
+    expect(d.validationPositives).toBe(5);
+    expect(d.validationIndex.ts).toEqual(Array.from({ length: 19 }, (_, i) => (57 + i) * H));
+    expect(d.validationIndex.assetId.every((a) => a === 'p1')).toBe(true);
+    expect(d.validationIndex.failures).toEqual({ p1: [40 * H, 70 * H, 90 * H] });
+    expect(d.holdout).toHaveLength(95 - 76);
     expect(d.holdoutPositives).toBe(5);
+    expect(d.holdoutIndex.ts[0]).toBe(76 * H);
   });
 
-  it('labels training rows as if history ended at the cut, so no training label sees the holdout period', () => {
-    // A failure just after the cut: rows before the cut within the horizon must not learn it.
-    const failures = new Map<string, FailureEvent[]>([['p1', [{ ts: 78 * H, component: null }]]]);
+  it('labels training rows as if history ended at the validation start, so no training label sees a later slice', () => {
+    // A failure just after the validation start: training rows within the horizon must not learn it.
+    const failures = new Map<string, FailureEvent[]>([['p1', [{ ts: 58 * H, component: null }]]]);
 
     const d = retrainingDataset({ ...base, failures, target: { kind: 'failure', horizonMs: 5 * H } });
 
+    expect(d.validFromMs).toBe(56.4 * H);
     expect(d.trainPositives).toBe(0);
-    // Rows 72..75 cannot be labelled at the cut (their horizon passes it): censored, not negative.
-    expect(d.train).toHaveLength(72);
-    expect(d.censored).toBe(4 + 5); // and rows 95..99, whose horizon passes the end of the history
+    // Rows 52..56 cannot be labelled at the validation start (their horizon passes it): censored, not negative.
+    expect(d.train).toHaveLength(52);
+    expect(d.validationPositives).toBe(1); // row 57, the first validation row; rows 53..56 are training rows
+    expect(d.censored).toBe(5 + 5); // and rows 95..99, whose horizon passes the end of the history
   });
 
   it('counts only repairs naming the component for a component-failure predictor', () => {
@@ -42,6 +52,7 @@ describe('retrainingDataset', () => {
 
     expect(d.trainPositives).toBe(2);
     expect(d.train.filter((l) => l.startsWith('1,')).map((l) => l.split(',')[2])).toEqual(['48', '49']);
+    expect(d.validationIndex.failures).toEqual({ p1: [50 * H] });
   });
 
   it('labels RUL as the time to the next failure, capped, and censors rows whose cap passes the end', () => {
@@ -49,14 +60,15 @@ describe('retrainingDataset', () => {
 
     const d = retrainingDataset({ ...base, failures, target: { kind: 'rul', rulCapMs: 10 * H }, holdoutFraction: 0.5 });
 
-    const labels = [...d.train, ...d.holdout].map((l) => Number(l.split(',')[0]));
+    const labels = [...d.train, ...d.validation, ...d.holdout].map((l) => Number(l.split(',')[0]));
     expect(Math.max(...labels)).toBe(10 * H);
     expect(labels).toContain(1 * H);
-    expect(d.trainPositives + d.holdoutPositives).toBe(0);
+    expect(d.trainPositives + d.validationPositives + d.holdoutPositives).toBe(0);
   });
 
-  it('refuses data without rows on both sides of the cut, and a bad fraction', () => {
+  it('refuses data that leaves a slice empty, and bad fractions', () => {
     expect(() => retrainingDataset({ ...base, rows: rows.slice(0, 1), failures: new Map(), target: { kind: 'failure', horizonMs: H } })).toThrow(RetrainingDataError);
     expect(() => retrainingDataset({ ...base, failures: new Map(), target: { kind: 'failure', horizonMs: H }, holdoutFraction: 1 })).toThrow(/holdoutFraction/);
+    expect(() => retrainingDataset({ ...base, failures: new Map(), target: { kind: 'failure', horizonMs: H }, holdoutFraction: 0.5, validationFraction: 0.5 })).toThrow(/validationFraction/);
   });
 });
