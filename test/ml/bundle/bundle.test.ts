@@ -19,12 +19,15 @@ function sizeOf(dir: string): number {
 }
 
 describe('the default bundle (layers/model)', () => {
-  it('loads, verifies every sha256 and stays under 5 MB', () => {
+  // The budget bounds the Lambda layer and the cold start (load + verify + compile of every predictor,
+  // 217 ms for the 9.8 MB bundle on this machine). It was 5 MB until the turbofan RUL model became the mean
+  // of 5 fold models (1.9 → 7.7 MB, docs/cmapss.md); Lambda allows 250 MB unzipped for code and layers.
+  it('loads, verifies every sha256 and stays under 12 MB', () => {
     const bundle = readBundle(DEFAULT_BUNDLE_DIR);
 
     expect(bundle.models.get('centrifugal-pump')?.failure).not.toBeNull();
     expect(bundle.models.get('centrifugal-pump')?.rul).not.toBeNull();
-    expect(sizeOf(DEFAULT_BUNDLE_DIR)).toBeLessThan(5 * 1024 * 1024);
+    expect(sizeOf(DEFAULT_BUNDLE_DIR)).toBeLessThan(12 * 1024 * 1024);
   });
 
   it('scores a freshly simulated pump: high risk and a short RUL hours before failure, low when healthy', () => {
