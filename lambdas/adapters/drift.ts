@@ -75,12 +75,13 @@ export class DriftMonitor {
     if (!(this.evaluateEveryMs >= 0)) throw new DriftConfigError(`drift evaluation interval must be ≥ 0 ms, got ${this.evaluateEveryMs}`);
   }
 
-  /** The compiled reference of an asset model; null when its bundle entry has none. */
+  /** The compiled reference of an asset model; null when its bundle entry has none or it watches nothing. */
   referenceOf(model: AssetModel): CompiledReference | null {
     let c = this.compiled.get(model.id);
     if (c === undefined) {
       const ref = this.bundle.models.get(model.id)?.reference ?? null;
-      c = ref ? compileReference(ref, featureNames(model)) : null;
+      // A reference that watches no feature has nothing to count: no counters, no metric.
+      c = ref && ref.topFeatures.length > 0 ? compileReference(ref, featureNames(model)) : null;
       this.compiled.set(model.id, c);
     }
     return c;

@@ -7,7 +7,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TrainingMatrix } from '../../lambdas/core/drift/reference.ts';
+import type { AssetModelReference, TrainingMatrix } from '../../lambdas/core/drift/reference.ts';
 import { type BundleManifest, MANIFEST_FILE, manifestSchema, parseManifest } from '../../lambdas/core/model/bundle.ts';
 import { buildPumpDataset, PUMP_MODEL_ID, pumpTrainingMatrix, pumpTrainingRows } from '../train/pump.ts';
 import { turbofanTrainingMatrix, turbofanTrainingRows, turbofanTrainingSet } from '../train/turbofan.ts';
@@ -93,10 +93,20 @@ export function addReferences(opts: AddReferencesOptions): BundleManifest {
         featureNames: p.featureNames,
       })),
     });
-    log(`${id}: ${reference.rows} rows, top features ${reference.topFeatures.map((t) => t.name).join(', ')}`);
+    log(`${id}: ${describeWatch(reference)}`);
     models[id] = { ...entry, reference };
   }
   const out = manifestSchema.parse({ ...manifest, models });
   writeFileSync(path, `${JSON.stringify(out, null, 2)}\n`);
   return out;
+}
+
+/** One line on what a reference watches and the self-check's figures (docs/drift.md). */
+export function describeWatch(r: AssetModelReference): string {
+  const w = r.watch;
+  const head = w
+    ? `${r.rows} rows; self-check on ${w.windows} windows of ${w.assets} assets × ${w.windowHours} h, p${Math.round(w.quantile * 100)} PSI ≤ ${w.maxNullPsi}`
+    : `${r.rows} rows; no per-row asset and time, ranked by gain alone`;
+  if (r.topFeatures.length === 0) return `${head}; no feature passes: nothing watched`;
+  return `${head}; watched: ${r.topFeatures.map((t) => (t.nullPsi === undefined ? t.name : `${t.name} (${t.nullPsi})`)).join(', ')}`;
 }

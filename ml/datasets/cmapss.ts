@@ -42,6 +42,13 @@ export const CMAPSS_COLUMN_COUNT = 2 + CMAPSS_VALUE_COLUMNS.length;
 export const CMAPSS_EPOCH_MS = Date.UTC(2020, 0, 1);
 const HOUR_MS = 3_600_000;
 
+/**
+ * Event time (`ts`) of a replayed cycle. The drift window counts rows by the hour of their event time
+ * whatever the clock, so a replayed engine's 24 h window is 24 cycles: the training matrix's keys use
+ * this too, so its own windows are cut as the monitor cuts a replay.
+ */
+export const cmapssCycleTs = (cycle: number): number => CMAPSS_EPOCH_MS + cycle * HOUR_MS;
+
 /** A C-MAPSS file does not have the expected layout. The message names the file, line and column. */
 export class CmapssFormatError extends Error {
   override name = 'CmapssFormatError';
@@ -198,7 +205,7 @@ export function engineEvents(engine: CmapssEngine, lastCycle = Number.POSITIVE_I
     if (cycle > lastCycle) break;
     const readings: Record<string, number> = {};
     for (let k = 0; k < nv; k++) readings[CMAPSS_VALUE_COLUMNS[k]!] = engine.values[r * nv + k]!;
-    events.push({ kind: 'sample', ts: CMAPSS_EPOCH_MS + cycle * HOUR_MS, seq: cycle, readings });
+    events.push({ kind: 'sample', ts: cmapssCycleTs(cycle), seq: cycle, readings });
   }
   return events;
 }

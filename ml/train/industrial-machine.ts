@@ -333,7 +333,8 @@ export function splitParts(d: AzureDesign, data: ReturnType<typeof loadAzure>, t
 
 /** The rows every industrial-machine predictor is refitted on (`parts.all`), the product's columns. */
 export function industrialTrainingMatrix(d: AzureDesign, parts: Parts, columns: readonly string[], source: string): TrainingMatrix {
-  return { names: [...columns], x: designMatrix(d, parts.all, columns), n: parts.all.length, source };
+  const keys = { asset: Int32Array.from(parts.all, (i) => d.machine[i]!), t: Float64Array.from(parts.all, (i) => d.t[i]!) };
+  return { names: [...columns], x: designMatrix(d, parts.all, columns), n: parts.all.length, source, keys };
 }
 
 /** The design, split and columns as the trainer builds them (no training), for recomputing a reference. */

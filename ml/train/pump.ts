@@ -269,7 +269,8 @@ export function pumpTrainingMatrix(data: PumpDataset): TrainingMatrix {
     x: data.train.x,
     n: data.train.n,
     source: `${data.description}: training pumps' rows`,
-    keys: { asset: data.train.pump, t: data.train.t },
+    // The rows are every `stride`-th tick; a served pump sends one every tick.
+    keys: { asset: data.train.pump, t: data.train.t, serviceIntervalMs: INTERVAL_MS },
   };
 }
 

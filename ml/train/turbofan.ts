@@ -17,6 +17,7 @@ import { loadXgboostModel, predictBatch } from '../../lambdas/core/model/index.t
 import {
   type CmapssEngine,
   type CmapssFile,
+  cmapssCycleTs,
   engineEvents,
   parseCmapss,
   parseRul,
@@ -652,7 +653,17 @@ export function trainFailureModel(
  */
 export function turbofanTrainingMatrix(set: ReplayedSet, features: readonly string[], source: string): TrainingMatrix {
   const m = matrix(set, undefined, features, () => 0);
-  return { names: [...features], x: m.x, n: m.n, source: `${source}: every cycle of every engine` };
+  // Same row order as matrix(): engines in set order, each engine's cycles in order.
+  const asset = new Int32Array(m.n);
+  const t = new Float64Array(m.n);
+  let r = 0;
+  for (const e of set.engines) {
+    for (const cycle of e.cycles) {
+      asset[r] = e.unit;
+      t[r++] = cmapssCycleTs(cycle);
+    }
+  }
+  return { names: [...features], x: m.x, n: m.n, source: `${source}: every cycle of every engine`, keys: { asset, t } };
 }
 
 /**

@@ -135,7 +135,10 @@ export interface DriftOptions {
 /** Hours with rows a window of `windowHours` needs for a PSI ({@link WINDOW_COVERAGE}). */
 export const minHoursOf = (windowHours: number): number => Math.ceil(WINDOW_COVERAGE * windowHours);
 
-/** Per-feature PSI and the asset model's: the max over its top features; null below the minimum rows or hours. */
+/**
+ * Per-feature PSI and the asset model's: the max over its top features; null below the minimum rows or
+ * hours, and when the reference watches no feature.
+ */
 export function assetModelDrift(
   assetModel: string,
   reference: AssetModelReference,
@@ -147,7 +150,9 @@ export function assetModelDrift(
   if (counts.bins.length !== reference.topFeatures.length) {
     throw new DriftInputError(`${counts.bins.length} counted features for ${reference.topFeatures.length} top features`);
   }
-  const enough = counts.rows >= minCount && (counts.hours === undefined || counts.hours >= (opts.minHours ?? 0));
+  // A reference with no watched feature (none passed its self-check) never has a PSI.
+  const enough =
+    reference.topFeatures.length > 0 && counts.rows >= minCount && (counts.hours === undefined || counts.hours >= (opts.minHours ?? 0));
   const features: FeatureDrift[] = reference.topFeatures.map((t, k) => ({
     feature: t.name,
     psi: enough ? psi(reference.features[t.name]!.shares, counts.bins[k]!, opts.epsilon) : null,

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { decodeUbjson } from '../model/ubjson.ts';
 import { addToBins, binCount, binOf, QUANTILE_BINS, quantileEdges } from './bins.ts';
-import { DEFAULT_PSI_THRESHOLD, DEFAULT_WINDOW_HOURS, psi, WINDOW_COVERAGE } from './psi.ts';
+import { DEFAULT_MIN_COUNT, DEFAULT_PSI_THRESHOLD, DEFAULT_WINDOW_HOURS, psi, WINDOW_COVERAGE } from './psi.ts';
 
 /** Features whose PSI decides an asset model's drift. */
 export const TOP_FEATURES = 10;
@@ -40,7 +40,10 @@ export const assetModelReferenceSchema = z
     rows: z.number().int().positive(),
     /** Where the rows came from (the predictors' training data). */
     source: z.string().min(1),
-    /** The features drift is judged on, most gain first; gain share summed over the predictors. */
+    /**
+     * The features drift is judged on, most gain first; gain share summed over the predictors. Empty
+     * only when `watch` found none a window can judge: the monitor then publishes no PSI.
+     */
     topFeatures: z
       .array(
         z.strictObject({
@@ -50,7 +53,6 @@ export const assetModelReferenceSchema = z
           nullPsi: finite.min(0).optional(),
         }),
       )
-      .min(1)
       .max(TOP_FEATURES),
     features: z.record(z.string(), featureReferenceSchema),
     /**
@@ -69,6 +71,9 @@ export const assetModelReferenceSchema = z
       .optional(),
   })
   .superRefine((r, ctx) => {
+    if (r.topFeatures.length === 0 && !r.watch) {
+      ctx.addIssue({ code: 'custom', message: 'no top features, and no watch rule that found none watchable' });
+    }
     const names = new Set<string>();
     for (const t of r.topFeatures) {
       if (!(t.name in r.features)) ctx.addIssue({ code: 'custom', message: `top feature ${t.name} has no bins` });
@@ -180,7 +185,16 @@ export interface TrainingMatrix {
    * Each row's asset (any integer id) and event time (epoch ms): with them the watched features are
    * chosen by {@link watchableFeatures}; without, by gain alone.
    */
-  readonly keys?: { readonly asset: ArrayLike<number>; readonly t: ArrayLike<number> };
+  readonly keys?: {
+    readonly asset: ArrayLike<number>;
+    readonly t: ArrayLike<number>;
+    /**
+     * Time between an asset's samples in service, ms, when the training rows are thinner (a trainer
+     * that keeps every k-th row): how many assets a window needs depends on the served rate.
+     * @default the training rows' own rate
+     */
+    readonly serviceIntervalMs?: number;
+  };
 }
 
 /**
@@ -191,27 +205,18 @@ export interface TrainingMatrix {
 export interface WatchOptions {
   /** @default DEFAULT_WINDOW_HOURS (24) */
   readonly windowHours?: number;
-  /** @default WATCH_ASSETS (4) */
+  /** @default {@link watchAssets}: enough assets for a window to reach `minCount` rows */
   readonly assets?: number;
+  /** The monitor's minimum rows per window. @default DEFAULT_MIN_COUNT (500) */
+  readonly minCount?: number;
   /** @default 0.95 */
   readonly quantile?: number;
   /** @default DEFAULT_PSI_THRESHOLD / 2 (0.1) */
   readonly maxNullPsi?: number;
 }
 
-/**
- * Assets per window of the training data's own windows: a 24 h window of 10-minute samples needs
- * about four assets to reach the monitor's 500-row minimum, so no served window has fewer.
- */
-export const WATCH_ASSETS = 4;
-
-
-/**
- * Windows cut from the training rows as the monitor would see them: per window of event time, groups
- * of `assets` assets that each have a full window of rows (asset i with the next assets − 1 present,
- * in asset order, wrapping). Each window is a list of row indices.
- */
-export function trainingWindows(keys: NonNullable<TrainingMatrix['keys']>, n: number, windowMs: number, assets: number): number[][] {
+/** Per window of event time, each asset's rows, keeping only assets with a full window of rows. */
+function fullAssetWindows(keys: NonNullable<TrainingMatrix['keys']>, n: number, windowMs: number): { window: number; rows: number[][] }[] {
   const cells = new Map<number, Map<number, number[]>>();
   for (let r = 0; r < n; r++) {
     const w = Math.floor(keys.t[r]! / windowMs);
@@ -226,15 +231,48 @@ export function trainingWindows(keys: NonNullable<TrainingMatrix['keys']>, n: nu
   if (sizes.length === 0) return [];
   // An asset-window with fewer rows than most is a run's edge (the monitor also needs full windows).
   const full = WINDOW_COVERAGE * sizes[Math.floor(sizes.length / 2)]!;
+  return [...cells.keys()]
+    .sort((x, y) => x - y)
+    .map((w) => ({
+      window: w,
+      rows: [...cells.get(w)!]
+        .filter(([, rows]) => rows.length >= full)
+        .sort((x, y) => x[0] - y[0])
+        .map(([, rows]) => rows),
+    }));
+}
+
+/**
+ * Assets per window of the training data's own windows: the fewest whose served rows in a window reach
+ * the monitor's minimum count (a window with fewer rows gets no PSI, so none is ever judged), and at
+ * most the most assets any window of the training data has. A 24 h window of 10-minute samples (144
+ * rows) needs 4 assets; one of hourly samples or of one cycle an hour (24 rows) needs 21, so a fleet
+ * of 20 machines uses all 20, the nearest the data comes to a window the monitor would judge.
+ * @returns 0 when no asset has a full window
+ */
+export function watchAssets(keys: NonNullable<TrainingMatrix['keys']>, n: number, windowMs: number, minCount: number = DEFAULT_MIN_COUNT): number {
+  const windows = fullAssetWindows(keys, n, windowMs);
+  const perAsset = windows.flatMap((w) => w.rows.map((rows) => rows.length)).sort((x, y) => x - y);
+  if (perAsset.length === 0) return 0;
+  const served = keys.serviceIntervalMs ? Math.floor(windowMs / keys.serviceIntervalMs) : perAsset[Math.floor(perAsset.length / 2)]!;
+  const needed = Math.ceil(minCount / served);
+  return Math.min(needed, Math.max(...windows.map((w) => w.rows.length)));
+}
+
+/**
+ * Windows cut from the training rows as the monitor would see them: per window of event time, groups
+ * of `assets` assets that each have a full window of rows (asset i with the next assets − 1 present,
+ * in asset order, wrapping). Each window is a list of row indices.
+ */
+export function trainingWindows(keys: NonNullable<TrainingMatrix['keys']>, n: number, windowMs: number, assets: number): number[][] {
   const windows: number[][] = [];
-  for (const w of [...cells.keys()].sort((x, y) => x - y)) {
-    const present = [...cells.get(w)!].filter(([, rows]) => rows.length >= full).sort((x, y) => x[0] - y[0]);
+  for (const { rows: present } of fullAssetWindows(keys, n, windowMs)) {
     if (present.length < assets) continue;
     // With exactly `assets` present every rotation is the same group.
     const groups = present.length === assets ? 1 : present.length;
     for (let i = 0; i < groups; i++) {
       const rows: number[] = [];
-      for (let j = 0; j < assets; j++) rows.push(...present[(i + j) % present.length]![1]);
+      for (let j = 0; j < assets; j++) rows.push(...present[(i + j) % present.length]!);
       windows.push(rows);
     }
   }
@@ -259,7 +297,8 @@ export function windowPsis(ref: FeatureReference, column: (r: number) => number,
  * served feature's PSI is computed on the training data's own windows, and a feature is watched only
  * when that PSI's `quantile` stays at or below `maxNullPsi`: otherwise the alarm would fire on the
  * training fleet itself. Returns each feature's quantile PSI.
- * @throws ReferenceBuildError when no window of `assets` assets with full rows exists
+ * @throws ReferenceBuildError when no window of `assets` assets with full rows exists (by default as
+ *   many assets as a window needs to reach the monitor's minimum count, see {@link watchAssets})
  */
 export function watchableFeatures(
   matrix: TrainingMatrix,
@@ -267,11 +306,15 @@ export function watchableFeatures(
   opts: WatchOptions = {},
 ): { nullPsi: Map<string, number>; watch: NonNullable<AssetModelReference['watch']> } {
   const windowHours = opts.windowHours ?? DEFAULT_WINDOW_HOURS;
-  const assets = opts.assets ?? WATCH_ASSETS;
   const quantile = opts.quantile ?? 0.95;
   const maxNullPsi = opts.maxNullPsi ?? DEFAULT_PSI_THRESHOLD / 2;
   if (!matrix.keys) throw new ReferenceBuildError('the training matrix has no per-row asset and time');
-  const windows = trainingWindows(matrix.keys, matrix.n, windowHours * 3_600_000, assets);
+  const windowMs = windowHours * 3_600_000;
+  const assets = opts.assets ?? watchAssets(matrix.keys, matrix.n, windowMs, opts.minCount);
+  if (!(Number.isInteger(assets) && assets >= 1)) {
+    throw new ReferenceBuildError(`the training rows hold no full ${windowHours} h window of any asset: cannot judge which features a window can watch`);
+  }
+  const windows = trainingWindows(matrix.keys, matrix.n, windowMs, assets);
   if (windows.length === 0) {
     throw new ReferenceBuildError(`the training rows hold no ${windowHours} h window with ${assets} assets' full rows: cannot judge which features a window can watch`);
   }
@@ -287,7 +330,8 @@ export function watchableFeatures(
 
 /**
  * The reference of an asset model: bins of every feature its predictors read, counted over the rows
- * its predictors were trained on, and its top features by gain.
+ * its predictors were trained on, and its top features by gain: with per-row asset and time, only
+ * among those {@link watchableFeatures} keeps (possibly none), else by gain alone.
  * @throws ReferenceBuildError when a predictor reads a column the matrix lacks or no model has a split.
  */
 export function buildReference(
@@ -316,12 +360,20 @@ export function buildReference(
   const base = { rows: matrix.n, source: matrix.source, features };
   if (!matrix.keys) return assetModelReferenceSchema.parse({ ...base, topFeatures: ranked.slice(0, TOP_FEATURES) });
   const { nullPsi, watch } = watchableFeatures(matrix, features, watchOptions);
+  // Nothing watchable leaves topFeatures empty (no PSI is published) rather than falling back to gain:
+  // the features that fail the check are those that breach on the healthy training fleet itself.
   const topFeatures = ranked
-    .filter((t) => nullPsi.get(t.name)! <= watch.maxNullPsi)
+    .filter((t) => nullPsi.get(t.name)! <= watch.maxNullPsi && valueBinsFilled(features[t.name]!) > 1)
     .slice(0, TOP_FEATURES)
     .map((t) => ({ ...t, nullPsi: nullPsi.get(t.name)! }));
-  if (topFeatures.length === 0) {
-    throw new ReferenceBuildError(`no feature with gain keeps its PSI ≤ ${watch.maxNullPsi} in the training data's own windows: nothing to watch`);
-  }
   return assetModelReferenceSchema.parse({ ...base, topFeatures, watch });
+}
+
+/**
+ * Value bins (not the missing bin) holding training rows. With one, every training value sits in one
+ * bin (a count that is 0 on nearly every row): the window's PSI is 0 whatever its values, so the
+ * self-check passes it trivially and it would take a watched place without ever reporting drift.
+ */
+export function valueBinsFilled(ref: FeatureReference): number {
+  return ref.shares.slice(0, -1).filter((s) => s > 0).length;
 }

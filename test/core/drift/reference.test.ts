@@ -8,6 +8,9 @@ import {
   topFeaturesByGain,
   totalGainByColumn,
   trainingWindows,
+  valueBinsFilled,
+  watchableFeatures,
+  watchAssets,
 } from '../../../lambdas/core/drift/index.ts';
 import { parseManifest } from '../../../lambdas/core/model/bundle.ts';
 
@@ -82,7 +85,9 @@ describe('the shipped bundle', () => {
       assetModelReferenceSchema.parse(ref);
       const served = new Set(entry.predictors.flatMap((p) => p.featureNames));
       expect(new Set(Object.keys(ref!.features))).toEqual(served);
-      expect(ref!.topFeatures).toHaveLength(10);
+      // Every asset model's matrix carries asset and time, so each watch list passed the self-check.
+      expect(ref!.watch, id).toBeDefined();
+      for (const t of ref!.topFeatures) expect(t.nullPsi, `${id} ${t.name}`).toBeLessThanOrEqual(ref!.watch!.maxNullPsi);
       // The rows binned are at least those of every predictor (the union of their training rows).
       expect(ref!.rows).toBeGreaterThanOrEqual(Math.max(...entry.predictors.map((p) => p.trainingRows)));
     }
@@ -125,9 +130,73 @@ describe('watchableFeatures', () => {
     expect(ref.watch).toBeUndefined();
   });
 
-  it('refuses when no window has enough assets, and when nothing with gain is watchable', () => {
+  it('refuses when no window has enough assets, and watches nothing when nothing with gain passes', () => {
     expect(() => buildReference(matrix, [{ model: bothSplit, featureNames: ['cycle', 'slow'] }], { assets: 5 })).toThrow(ReferenceBuildError);
     const slowOnly = modelJson(tree([1, -1, -1], [1, 0, 0], [5, 0, 0]));
-    expect(() => buildReference(matrix, [{ model: slowOnly, featureNames: ['cycle', 'slow'] }])).toThrow(/nothing to watch/);
+    const ref = buildReference(matrix, [{ model: slowOnly, featureNames: ['cycle', 'slow'] }]);
+    expect(ref.topFeatures).toEqual([]);
+    expect(ref.watch?.windows).toBe(3);
+    // Without the watch record an empty list would be a broken reference.
+    const { watch: _watch, ...bare } = ref;
+    expect(() => assetModelReferenceSchema.parse(bare)).toThrow(/no top features/);
+  });
+
+  it('takes as many assets as a served window needs to reach the minimum count, at most those present', () => {
+    // 24 hourly rows per asset-day: 21 assets reach 500; only 4 exist.
+    expect(watchAssets(matrix.keys, matrix.n, 24 * HOUR)).toBe(4);
+    expect(watchAssets(matrix.keys, matrix.n, 24 * HOUR, 48)).toBe(2);
+    // Rows kept every 6th of 10-minute samples: a served asset-day has 144 rows, so 4 assets reach 500.
+    const thinned = { ...matrix.keys, serviceIntervalMs: HOUR / 6 };
+    expect(watchAssets(thinned, matrix.n, 24 * HOUR, 500)).toBe(4);
+    expect(watchAssets(thinned, matrix.n, 24 * HOUR, 144)).toBe(1);
+  });
+
+  it('does not watch a feature whose training values all fall into one bin', () => {
+    // `flag` is 0 on every row: its PSI is 0 on any window, so it passes the check trivially.
+    const withFlag = { ...matrix, names: ['cycle', 'slow', 'flag'], x: Float32Array.from(rows.flatMap((r) => [r.cycle, r.slow, 0])) };
+    const flagFirst = modelJson(tree([1, -1, -1], [2, 0, 0], [9, 0, 0]), tree([1, -1, -1], [0, 0, 0], [1, 0, 0]));
+    const ref = buildReference(withFlag, [{ model: flagFirst, featureNames: ['cycle', 'slow', 'flag'] }]);
+    expect(valueBinsFilled(ref.features.flag!)).toBe(1);
+    expect(ref.topFeatures.map((t) => t.name)).toEqual(['cycle']);
+  });
+});
+
+describe('watchableFeatures on a cycle clock', () => {
+  // Engines that report once a cycle, one cycle an hour of event time (as a replay feeds the monitor),
+  // all starting new together: a 24 h window is 24 cycles of engines of the same age. `noise` varies
+  // cycle to cycle; `wear` grows with the cycle, so each window holds one slice of the life.
+  const HOUR = 3_600_000;
+  const ENGINES = 25;
+  const CYCLES = 72;
+  const rows: { asset: number; t: number; noise: number; wear: number }[] = [];
+  for (let e = 0; e < ENGINES; e++) {
+    for (let c = 1; c <= CYCLES; c++) rows.push({ asset: e, t: c * HOUR, noise: ((c * 7919 + e * 104_729) % 1000) / 1000, wear: c + e / ENGINES });
+  }
+  const matrix = {
+    names: ['noise', 'wear'],
+    x: Float32Array.from(rows.flatMap((r) => [r.noise, r.wear])),
+    n: rows.length,
+    source: 'cycles',
+    keys: { asset: rows.map((r) => r.asset), t: rows.map((r) => r.t) },
+  };
+
+  it('cuts 24-cycle windows of as many engines as reach the minimum count', () => {
+    // 24 rows an engine-window: ⌈500 / 24⌉ = 21 engines, 25 rotations per full window (cycles 24–47, 48–71).
+    expect(watchAssets(matrix.keys, matrix.n, 24 * HOUR)).toBe(21);
+    const windows = trainingWindows(matrix.keys, matrix.n, 24 * HOUR, 21);
+    // Cycles 1–23 make a window of 23 rows per engine, within the 90 % coverage of the median 24.
+    expect(windows).toHaveLength(3 * ENGINES);
+    expect(new Set(windows.map((w) => w.length))).toEqual(new Set([21 * 23, 21 * 24]));
+  });
+
+  it('watches the feature that varies within a window and drops the one that follows the age', () => {
+    const wearFirst = modelJson(tree([1, -1, -1], [1, 0, 0], [5, 0, 0]), tree([1, -1, -1], [0, 0, 0], [1, 0, 0]));
+    const ref = buildReference(matrix, [{ model: wearFirst, featureNames: ['noise', 'wear'] }]);
+    expect(ref.topFeatures.map((t) => t.name)).toEqual(['noise']);
+    expect(ref.watch).toMatchObject({ windowHours: 24, assets: 21, windows: 3 * ENGINES });
+    const { nullPsi } = watchableFeatures(matrix, ref.features);
+    expect(nullPsi.get('noise')).toBeLessThanOrEqual(0.1);
+    // A window of one age holds about a third of the life: roughly 7 of 10 deciles empty.
+    expect(nullPsi.get('wear')).toBeGreaterThan(1);
   });
 });
