@@ -8,7 +8,9 @@ import type { Twin } from '../../../lambdas/core/twin/twin.ts';
 import { gateArtifact } from '../../../ml/bundle/gate.ts';
 import { DEFAULT_BUNDLE_DIR, readBundle } from '../../../ml/bundle/read.ts';
 import { replayFeatures } from '../../../ml/features/replay.ts';
+import { cmapssCycleTs } from '../../../ml/datasets/cmapss.ts';
 import { pumpFleet, simulatePumps } from '../../../ml/train/pump.ts';
+import { turbofanTrainingMatrix } from '../../../ml/train/turbofan.ts';
 import { fixturePredictors } from './fixtures.ts';
 
 function sizeOf(dir: string): number {
@@ -80,5 +82,23 @@ describe('gateArtifact', () => {
 
   it('refuses a legacy binary model', () => {
     expect(() => gateArtifact(new TextEncoder().encode('binf\u0000\u0000\u0000'))).toThrow(/legacy|binf/i);
+  });
+});
+
+describe('turbofanTrainingMatrix', () => {
+  it('keys each row by engine and by the event time the replay gives its cycle', () => {
+    const set = {
+      names: ['a', 'b'],
+      engines: [
+        { unit: 7, cycles: [1, 2], vectors: [Float64Array.of(1, 10), Float64Array.of(2, 20)] },
+        { unit: 3, cycles: [1], vectors: [Float64Array.of(3, 30)] },
+      ],
+    };
+    const m = turbofanTrainingMatrix(set, ['b'], 's');
+    expect(Array.from(m.x)).toEqual([10, 20, 30]);
+    expect(Array.from(m.keys!.asset)).toEqual([7, 7, 3]);
+    // One cycle an hour: the drift window's 24 h are 24 cycles, as `pdm replay cmapss` feeds the monitor.
+    expect(Array.from(m.keys!.t)).toEqual([cmapssCycleTs(1), cmapssCycleTs(2), cmapssCycleTs(1)]);
+    expect(cmapssCycleTs(2) - cmapssCycleTs(1)).toBe(3_600_000);
   });
 });
