@@ -148,8 +148,14 @@ export class MemoryDriftCounterStore implements DriftCounterStore {
   }
 
   async read(key: string, fromHour: number, toHour: number, empty: DriftCounts): Promise<DriftCounts> {
-    for (const [h, c] of this.buckets.get(key) ?? []) if (h >= fromHour && h <= toHour) mergeCounts(empty, c);
-    return empty;
+    // Hours with rows, as the DynamoDB store counts them: the window-coverage rule needs them (docs/drift.md).
+    let hours = 0;
+    for (const [h, c] of this.buckets.get(key) ?? []) {
+      if (h < fromHour || h > toHour) continue;
+      mergeCounts(empty, c);
+      if (c.rows > 0) hours += 1;
+    }
+    return { ...empty, hours };
   }
 }
 

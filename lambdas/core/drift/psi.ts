@@ -121,6 +121,8 @@ export interface DriftReport {
   readonly feature: string | null;
   /** Per top feature, most drifted first (reference order when PSI is null). */
   readonly features: readonly FeatureDrift[];
+  /** Why there is no PSI, in words (null when there is one). */
+  readonly reason: string | null;
 }
 
 export interface DriftOptions {
@@ -150,16 +152,26 @@ export function assetModelDrift(
   if (counts.bins.length !== reference.topFeatures.length) {
     throw new DriftInputError(`${counts.bins.length} counted features for ${reference.topFeatures.length} top features`);
   }
+  const minHours = opts.minHours ?? 0;
   // A reference with no watched feature (none passed its self-check) never has a PSI.
-  const enough =
-    reference.topFeatures.length > 0 && counts.rows >= minCount && (counts.hours === undefined || counts.hours >= (opts.minHours ?? 0));
+  const reason =
+    reference.topFeatures.length === 0
+      ? 'no watched feature: none passed the training data’s own-window check (docs/drift.md)'
+      : counts.rows === 0
+        ? 'not enough data: no rows in the window'
+        : counts.rows < minCount
+          ? `not enough data: ${counts.rows} rows, the minimum is ${minCount}`
+          : counts.hours !== undefined && counts.hours < minHours
+            ? `not enough data: rows in ${counts.hours} of the window's hours, ${minHours} needed`
+            : null;
+  const enough = reason === null;
   const features: FeatureDrift[] = reference.topFeatures.map((t, k) => ({
     feature: t.name,
     psi: enough ? psi(reference.features[t.name]!.shares, counts.bins[k]!, opts.epsilon) : null,
   }));
-  if (!enough) return { assetModel, rows: counts.rows, psi: null, feature: null, features };
+  if (!enough) return { assetModel, rows: counts.rows, psi: null, feature: null, features, reason };
   features.sort((a, b) => b.psi! - a.psi!);
-  return { assetModel, rows: counts.rows, psi: features[0]!.psi, feature: features[0]!.feature, features };
+  return { assetModel, rows: counts.rows, psi: features[0]!.psi, feature: features[0]!.feature, features, reason: null };
 }
 
 function fnv1a(text: string): string {

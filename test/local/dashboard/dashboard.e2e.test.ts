@@ -38,8 +38,9 @@ describe('dashboard page (headless Chromium)', () => {
         degradation: { component: 'bearing', startTick: 30, failTick: 260 },
       },
     ];
-    // A 50-row drift minimum: the few simulated hours give the pumps a PSI (docs/drift.md: 500 in AWS).
-    source = new MemoryDashboardSource({ fleet, drift: { minCount: 50 } });
+    // A 6 h window and a 50-row minimum: the hours simulated before the alert give the pumps a PSI (a window
+    // needs rows in 90 % of its hours; docs/drift.md: 24 h and 500 rows in AWS).
+    source = new MemoryDashboardSource({ fleet, drift: { minCount: 50, windowHours: 6 } });
     let alert;
     for (let tick = 0; tick < 300 && !alert; tick++) {
       alert = source.step(1).alerts.find(

@@ -126,6 +126,7 @@ describe('drift panel helpers', () => {
         psi: null,
         feature: null,
         features: [{ feature: 'T30_mean_30c', psi: null }],
+        reason: 'not enough data: 40 rows, the minimum is 500',
         window: { hours: 24, fromHour: 493_007, toHour: 493_030 },
         referenceId: 'x',
       };
@@ -189,9 +190,10 @@ describe('GET /api/drift over the in-process source', () => {
     expect(pump.champion).toMatchObject({ version: readAliases('models').champions['centrifugal-pump'], champion: true });
     // No turbofan in this fleet: no window, and a sentence instead of a number.
     expect(panel.models.find((m) => m.assetModel === 'turbofan')).toMatchObject({ psi: null, rows: 0, reason: 'no drift window read yet' });
-    // A small fleet against the 48-pump reference breaches at once (docs/drift.md): the emulated alarm fired.
-    expect(pump.psi!).toBeGreaterThanOrEqual(0.2);
-    expect(panel.alarms).toMatchObject({ kind: 'events', items: [{ assetModel: 'centrifugal-pump', psi: expect.any(Number), feature: expect.any(String) }] });
+    // A healthy fleet that did not drift stays under the threshold on the watched features (docs/drift.md):
+    // no alarm on the panel.
+    expect(pump.psi!).toBeLessThan(0.2);
+    expect(panel.alarms).toMatchObject({ kind: 'events', items: [] });
   });
 
   it('computes at most once a minute however often the page asks', async () => {

@@ -24,6 +24,7 @@ const report = (assetModel: string, psi: number | null, toHour = 24): DriftWindo
   psi,
   feature: psi === null ? null : 'vibration_last',
   rows: psi === null ? 10 : 900,
+  reason: psi === null ? 'not enough data: 10 rows, the minimum is 500' : null,
   features: [{ feature: 'vibration_last', psi }],
   window: { hours: 24, fromHour: toHour - 23, toHour },
   referenceId: 'abcd1234',
