@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 import { scaled } from './test/support/env.ts';
 
@@ -9,6 +10,10 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     exclude: ['test/parity/**', '**/node_modules/**'],
     environment: 'node',
+    // Vitest runs cores − 1 files at once: one on a 2-core machine, although most files wait on child
+    // processes, sockets and timers rather than the CPU. Two at least: `npm test` 8 min 51 s → 4 min 50 s
+    // on this 2-core machine (all files passing either way).
+    maxWorkers: Math.max(2, availableParallelism()),
     testTimeout: scaled(60_000),
     hookTimeout: scaled(60_000),
     reporters: ['default'],
