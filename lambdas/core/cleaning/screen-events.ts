@@ -8,7 +8,7 @@ import { eventsTopic } from '../contract/topics.ts';
 import type { CleanEvent } from '../types.ts';
 import type { Tally } from './counts.ts';
 import type { QuarantineRecord, ReasonCode } from './reasons.ts';
-import { comparePositions, streamPosition } from './screen.ts';
+import { ReplayGuard, streamPosition } from './screen.ts';
 
 /** Event seqs remembered below and including the highest: older ones are `late_sample`. */
 export const EVENT_SCREEN_WINDOW = 256;
@@ -89,25 +89,16 @@ export function screenEvents(
   const base = state !== null && state !== undefined && isUsable(state) ? state : initialEventScreenState();
   let highest = base.highestSeq;
   const words = base.seen.slice();
-  const through0 = base.through;
-  let through = through0;
+  const guard = new ReplayGuard(base.through);
   let replayed = 0;
-  /** (position, seq) pairs screened in this call: a record re-read within one batch is a replay too. */
-  const seenHere = new Set<string>();
   /** Per message id: events screened, events passed. */
   const perMessage = new Map<string, { n: number; passed: number }>();
   const accepted: CleanEvent[] = [];
   const quarantine: QuarantineRecord[] = [];
   for (const event of events) {
-    const position = streamPosition(event.messageId);
-    if (position !== undefined) {
-      const key = `${position}:${event.seq}`;
-      if ((through0 !== undefined && comparePositions(position, through0) <= 0) || seenHere.has(key)) {
-        replayed++;
-        continue;
-      }
-      seenHere.add(key);
-      if (through === undefined || comparePositions(position, through) > 0) through = position;
+    if (guard.isReplay(event.messageId, event.seq)) {
+      replayed++;
+      continue;
     }
     let tracked: { n: number; passed: number } | undefined;
     if (event.messageId !== undefined) {
@@ -161,7 +152,7 @@ export function screenEvents(
     byReason: { ...byReason },
   };
   return {
-    state: { v: 1, highestSeq: highest, seen: words, ...(through !== undefined ? { through } : {}), tally },
+    state: { v: 1, highestSeq: highest, seen: words, ...(guard.through !== undefined ? { through: guard.through } : {}), tally },
     replayed,
     accepted,
     quarantine,

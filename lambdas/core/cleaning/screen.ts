@@ -130,8 +130,6 @@ export function screenSamples(
   let highest = base.highestSeq;
   let latestTs = base.latestTs;
   let jump = base.jump ?? null;
-  const through0 = base.through;
-  let through = through0;
   /** Per message id: samples screened, samples passed. */
   const perMessage = new Map<string, { n: number; passed: number }>();
   const byReason = new Map<string, number>();
@@ -152,20 +150,13 @@ export function screenSamples(
   };
   let replayed = 0;
   const quarantineAt = quarantine.length;
-  /** (position, seq) pairs screened in this call: a record re-read within one batch is a replay too. */
-  const seenHere = new Set<string>();
+  const guard = new ReplayGuard(base.through);
 
   for (let index = 0; index < samples.length; index++) {
     const sample = samples[index]!;
-    const position = streamPosition(sample.messageId);
-    if (position !== undefined) {
-      const key = `${position}:${sample.seq}`;
-      if ((through0 !== undefined && comparePositions(position, through0) <= 0) || seenHere.has(key)) {
-        replayed++;
-        continue;
-      }
-      seenHere.add(key);
-      if (through === undefined || comparePositions(position, through) > 0) through = position;
+    if (guard.isReplay(sample.messageId, sample.seq)) {
+      replayed++;
+      continue;
     }
     counts.samples.received++;
     const tracked = sample.messageId !== undefined ? messageEntry(perMessage, sample.messageId) : undefined;
@@ -272,7 +263,7 @@ export function screenSamples(
     latestTs,
     flatline,
     ...(jump !== null ? { jump } : {}),
-    ...(through !== undefined ? { through } : {}),
+    ...(guard.through !== undefined ? { through: guard.through } : {}),
     tally: addTally(base.tally, messagesQuarantined, counts, byReason),
   };
   return { state: next, replayed, messagesQuarantined, accepted, passed, quarantine, counts };
@@ -309,6 +300,36 @@ export function streamPosition(messageId: string | undefined): string | undefine
 export function comparePositions(a: string, b: string): number {
   if (a.length !== b.length) return a.length - b.length;
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Tells pipeline replays from new records by raw stream position (see {@link ScreenState.through}): a
+ * record at or below the position already applied, or a (position, seq) pair seen earlier in this call,
+ * is a replay. Shared by sample and event screening, which keep their own `through`.
+ */
+export class ReplayGuard {
+  private readonly seenHere = new Set<string>();
+  private highest: string | undefined;
+
+  constructor(private readonly applied: string | undefined) {
+    this.highest = applied;
+  }
+
+  /** True for a replay (skip it, count it nowhere); otherwise records the position. */
+  isReplay(messageId: string | undefined, seq: number): boolean {
+    const position = streamPosition(messageId);
+    if (position === undefined) return false;
+    const key = `${position}:${seq}`;
+    if ((this.applied !== undefined && comparePositions(position, this.applied) <= 0) || this.seenHere.has(key)) return true;
+    this.seenHere.add(key);
+    if (this.highest === undefined || comparePositions(position, this.highest) > 0) this.highest = position;
+    return false;
+  }
+
+  /** The highest position applied after this call, for the next state's `through`. */
+  get through(): string | undefined {
+    return this.highest;
+  }
 }
 
 /** Moves the window up to `seq`: forgets what was seen at the slots the new seqs take over. */
