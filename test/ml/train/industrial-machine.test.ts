@@ -7,7 +7,9 @@ import { scaled } from '../../support/env.ts';
 
 describe('trainIndustrialMachinePredictors', () => {
   it('produces component and asset failure predictors over product features only', () => {
-    const { predictors, rul } = trainIndustrialMachineWithReport({ dataDir: '../shared/data/azure_pdm' });
+    // Trained up to 2015-02-12 (the trainer's `trainUntil`, as the held-out replay uses it): the same code
+    // path as the whole slice in a third of the time (25 s instead of 86 s on a 2-core machine).
+    const { predictors, rul } = trainIndustrialMachineWithReport({ dataDir: '../shared/data/azure_pdm', trainUntil: Date.UTC(2015, 1, 12) });
     expect(predictors.modelId).toBe('industrial-machine');
     const names = predictors.predictors.map((p) => p.name);
     expect(names.slice(0, 5)).toEqual(['failure-comp1', 'failure-comp2', 'failure-comp3', 'failure-comp4', 'failure']);
@@ -18,7 +20,8 @@ describe('trainIndustrialMachinePredictors', () => {
       expect(p.featureNames).not.toContain('op_age_h');
       const model = loadXgboostModel(p.modelJson);
       expect(model.numFeatures).toBe(p.featureNames.length);
-      expect(p.trainingRows).toBe(43_200);
+      // 20 machines × the hours from the slice's start to the cut (the whole slice: 43,200).
+      expect(p.trainingRows).toBe(19_580);
       if (p.kind === 'rul') continue;
       expect(p.horizon).toBe(86_400_000);
       expect(p.threshold).toBeGreaterThan(0);
