@@ -335,7 +335,7 @@ export function createHandler(deps: FeatureDeps): FeatureHandler {
     for (const r of reports) {
       const table = r.features.map((f) => ({ feature: f.feature, psi: f.psi === null ? null : Number(f.psi.toFixed(4)) }));
       if (r.psi === null) {
-        logger.debug('feature drift: too few rows in the window', { assetModel: r.assetModel, rows: r.rows, window: r.window });
+        logger.debug('feature drift: no PSI', { assetModel: r.assetModel, reason: r.reason, rows: r.rows, window: r.window });
         continue;
       }
       // Only the AssetModel dimension: the alarm names exactly that (DRIFT_METRIC).
