@@ -117,49 +117,26 @@ export function gate(
     const a = find(champion.evaluations, metric);
     const b = find(challenger.evaluations, metric);
     const base = { metric, champion: a?.value ?? null, challenger: b?.value ?? null, tolerance: describe(t) };
+    const notComparable = (note: string): GateCheck => ({ ...base, evaluation: null, limit: null, comparable: false, ok: false, note });
+    const judged = (championValue: number, challengerValue: number, evaluation: string, note?: string): GateCheck => {
+      const limit = limitOf(championValue, t);
+      const ok = t.better === 'lower' ? challengerValue <= limit : challengerValue >= limit;
+      return { ...base, champion: championValue, evaluation, limit, comparable: true, ok, ...(note !== undefined ? { note } : {}) };
+    };
     // A retrain measured the champion on its own held-out evaluation: compare like with like there.
     const cw = challenger.comparedWith;
     if (b && cw && cw.evaluation === b.ev.id && (!a || a.ev.id !== b.ev.id)) {
       const value = cw.metrics[metric];
       if (cw.version !== champion.id) {
-        return {
-          ...base,
-          evaluation: null,
-          limit: null,
-          comparable: false,
-          ok: false,
-          note: `${challenger.id} was compared with ${cw.version}, the champion is ${champion.id}: retrain against it`,
-        };
+        return notComparable(`${challenger.id} was compared with ${cw.version}, the champion is ${champion.id}: retrain against it`);
       }
-      if (value !== undefined) {
-        const limit = limitOf(value, t);
-        const ok = t.better === 'lower' ? b.value <= limit : b.value >= limit;
-        return { ...base, champion: value, evaluation: `${b.ev.name} ${b.ev.id}`, limit, comparable: true, ok, note: `${champion.id} scored by the retrain` };
-      }
+      if (value !== undefined) return judged(value, b.value, `${b.ev.name} ${b.ev.id}`, `${champion.id} scored by the retrain`);
     }
-    if (!a || !b) {
-      return {
-        ...base,
-        evaluation: null,
-        limit: null,
-        comparable: false,
-        ok: false,
-        note: `only ${a ? champion.id : challenger.id} has it`,
-      };
-    }
+    if (!a || !b) return notComparable(`only ${a ? champion.id : challenger.id} has it`);
     if (a.ev.id !== b.ev.id) {
-      return {
-        ...base,
-        evaluation: null,
-        limit: null,
-        comparable: false,
-        ok: false,
-        note: `measured on different evaluations (${a.ev.name} ${a.ev.id} vs ${b.ev.name} ${b.ev.id})`,
-      };
+      return notComparable(`measured on different evaluations (${a.ev.name} ${a.ev.id} vs ${b.ev.name} ${b.ev.id})`);
     }
-    const limit = limitOf(a.value, t);
-    const ok = t.better === 'lower' ? b.value <= limit : b.value >= limit;
-    return { ...base, evaluation: `${a.ev.name} ${a.ev.id}`, limit, comparable: true, ok };
+    return judged(a.value, b.value, `${a.ev.name} ${a.ev.id}`);
   });
   const compared = checks.filter((c) => c.comparable);
   if (compared.length === 0) {
