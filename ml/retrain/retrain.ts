@@ -365,9 +365,17 @@ export function retrainFromHistory(input: RetrainInput): RetrainResult {
     for (const [k, v] of Object.entries(artifact.metrics)) challengerMetrics[`${p.name}.${k}`] = v;
     for (const [k, v] of Object.entries(championOnTest)) championMetrics[`${p.name}.${k}`] = v;
     if (!matrix) {
-      // The drift reference: every training-slice row, in the first retrained predictor's columns.
+      // The drift reference: every training-slice row, in the first retrained predictor's columns, with
+      // its asset and time so the watched features pass the same own-window check as the trainers'.
       const all = sliceOf(rows, columns, label, (r) => inTrain(r));
-      matrix = { names, x: all.x, n: all.n, source: `${description}: training slice` };
+      const ids = new Map<string, number>();
+      const asset = Int32Array.from(all.rows, (r) => {
+        let id = ids.get(r.assetId);
+        if (id === undefined) ids.set(r.assetId, (id = ids.size));
+        return id;
+      });
+      const keys = { asset, t: Float64Array.from(all.rows, (r) => r.ts) };
+      matrix = { names, x: all.x, n: all.n, source: `${description}: training slice`, keys };
     }
   }
   if (Object.keys(kept).length === predictors.length) {

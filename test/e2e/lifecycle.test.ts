@@ -101,6 +101,9 @@ describe('model lifecycle (end to end)', () => {
     const served = readBundle(bundleDir).manifest.models[PUMP]!;
     expect(served.predictors.map((p) => p.sha256).sort()).toEqual(challenger.files.map((f) => f.sha256).sort());
     expect(served.reference?.source).toMatch(/local history/);
+    // Its watched features passed the own-window check on the history's assets and hours, as the trainers' do:
+    // a gain-ranked reference would make the drift alarm fire on any small healthy fleet (docs/drift.md).
+    expect(served.reference?.watch).toMatchObject({ windowHours: 24 });
 
     // Act 5: rollback.
     rollback(registry, PUMP, { bundleDir });
