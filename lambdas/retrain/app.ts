@@ -17,6 +17,8 @@ import type { BundleManifest } from '../core/model/bundle.ts';
 import { defaultAlertPolicy } from '../core/alerts/policy.ts';
 import { downtimeHoursOf } from '../core/catalog/types.ts';
 import type { AlertThresholds, Calibration } from '../core/model/decision.ts';
+import { ConformalInputError, fitRulInterval } from '../core/model/fit-interval.ts';
+import { rulBounds, type RulInterval } from '../core/model/interval.ts';
 import { type CompiledModel, loadXgboostModel } from '../core/model/model.ts';
 import { predictBatch } from '../core/model/predict.ts';
 import { singleTarFile } from '../core/model/tar.ts';
@@ -216,24 +218,41 @@ const evaluateEventSchema = z.object({
   training: z.object({ ModelArtifacts: z.object({ S3ModelArtifacts: z.string().regex(/^s3:\/\/[^/]+\/.+/) }) }),
 });
 
-/** The calibration and thresholds fitted for the new model, as the decision JSON and the manifest carry them. */
-export interface DecisionDocument {
+interface DecisionBase {
   readonly schema: 'pdm.model-decision.v1';
   readonly assetModel: string;
   readonly predictor: string;
   readonly trainingJob: string;
-  /** sha256 of the model file the calibration maps: it belongs to this file only. */
+  /** sha256 of the model file the calibration or interval was fitted for: it belongs to this file only. */
   readonly sha256: string;
+}
+
+/**
+ * A classifier's calibration and thresholds, as the decision JSON and the manifest carry them. `kind`
+ * is absent in documents written before RUL decisions existed; readers take a missing kind as this one.
+ */
+export interface ClassifierDecisionDocument extends DecisionBase {
+  readonly kind: 'classifier';
   readonly calibration: Calibration;
   readonly alertThresholds: AlertThresholds;
   readonly threshold: number;
   readonly validation: RetrainDecision['validation'] & { readonly from: string; readonly until: string };
 }
 
+/** An RUL predictor's conformal interval, fitted on the new model's validation residuals (clock units). */
+export interface RulDecisionDocument extends DecisionBase {
+  readonly kind: 'rul';
+  readonly interval: RulInterval;
+  readonly validation: { readonly rows: number; readonly from: string; readonly until: string };
+}
+
+/** What `<job>.decision.json` holds: fitted for the new model file, read by `pdm models pull`. */
+export type DecisionDocument = ClassifierDecisionDocument | RulDecisionDocument;
+
 export interface EvaluationResult {
   readonly modelDataUrl: string;
   readonly evaluationUri: string;
-  /** `s3://…/evaluations/<job>.decision.json`; classifiers only. */
+  /** `s3://…/evaluations/<job>.decision.json`: a classifier's calibration, or an RUL predictor's interval when one could be fitted. */
   readonly decisionUri?: string;
   /** WATCH / WARNING / CRITICAL of the new model; classifiers only. */
   readonly alertThresholds?: { readonly watch: number; readonly warning: number; readonly critical: number };
@@ -261,6 +280,24 @@ function metricMap(m: HoldoutMetrics): Record<string, number> {
   return out;
 }
 
+/**
+ * Held-out coverage of an RUL interval and its median width (in hours, as `rmse`), each row's bounds
+ * taken as the scorer serves them: around the prediction floored at 0, the upper bound held at the cap.
+ */
+function intervalFigures(pred: Float64Array, truth: Float64Array, interval: RulInterval, cap: number | undefined): { intervalCoverage: number; intervalMedianWidth: number } {
+  let covered = 0;
+  const widths = new Float64Array(pred.length);
+  for (let i = 0; i < pred.length; i++) {
+    const b = rulBounds(interval, Math.max(0, pred[i]!), cap);
+    if (truth[i]! >= b.lower && truth[i]! <= b.upper) covered++;
+    widths[i] = b.upper - b.lower;
+  }
+  widths.sort();
+  const n = widths.length;
+  const median = n === 0 ? Number.NaN : n % 2 === 1 ? widths[(n - 1) / 2]! : (widths[n / 2 - 1]! + widths[n / 2]!) / 2;
+  return { intervalCoverage: n === 0 ? Number.NaN : covered / n, intervalMedianWidth: median / MS_PER_HOUR };
+}
+
 /** JSON has no NaN: the evaluation documents write null for it. */
 const jsonText = (value: unknown): string => JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2);
 
@@ -273,6 +310,11 @@ const jsonText = (value: unknown): string => JSON.stringify(value, (_k, v: unkno
  * slice (written to `<job>.decision.json` too), and both models are measured as they serve, each
  * with its own calibration and thresholds: the gated PR-AUC is the calibrated probability's, next to
  * the Brier score and the held-out alerts (`lambdas/core/retrain/decision.ts`).
+ *
+ * RUL predictors: the new model's split-conformal interval is fitted on its validation residuals (the
+ * champion's was fitted on the old model's and would not hold), written to the decision JSON, and its
+ * held-out coverage and median width go into the metrics next to the RMSE. Too few validation rows for
+ * the level: no interval, and the evaluation JSON says why.
  */
 export async function evaluateTrainedModel(event: unknown, deps: EvaluateDeps): Promise<EvaluationResult> {
   const { job, training } = parse(evaluateEventSchema, event, 'evaluate event');
@@ -289,9 +331,27 @@ export async function evaluateTrainedModel(event: unknown, deps: EvaluateDeps): 
   let metrics: Record<string, number>;
   let championMetrics: Record<string, number>;
   let decision: DecisionDocument | undefined;
+  let intervalNote: { readonly fitted: boolean; readonly reason?: string } | undefined;
   if (job.task === 'regression') {
     metrics = metricMap(evaluateHoldout(challenger, holdout, job.task, MS_PER_HOUR));
     championMetrics = metricMap(evaluateHoldout(champion, holdout, job.task, MS_PER_HOUR));
+    // The export writes RUL labels in ms, the unit the time-clock model predicts, so residuals and the
+    // interval are in clock units like the manifest's; only the reported width is turned into hours.
+    const validation = await csv(job.validationKey);
+    const served = scoreRows(challenger, validation).map((p) => Math.max(0, p));
+    let interval: RulInterval | undefined;
+    try {
+      interval = fitRulInterval(served, validation.labels, `split-conformal: ${validation.rows} rows of the validation slice of training job ${job.jobName}, ${job.validFrom} → ${job.cut}`);
+    } catch (err) {
+      if (!(err instanceof ConformalInputError)) throw err;
+      intervalNote = { fitted: false, reason: err.message };
+    }
+    if (interval) {
+      intervalNote = { fitted: true };
+      decision = { schema: 'pdm.model-decision.v1', kind: 'rul', assetModel: job.assetModel, predictor: job.predictor, trainingJob: job.jobName, sha256, interval, validation: { rows: validation.rows, from: job.validFrom, until: job.cut } };
+      metrics = { ...metrics, ...intervalFigures(scoreRows(challenger, holdout), holdout.labels, interval, entry.rulCap) };
+    }
+    if (entry.interval) championMetrics = { ...championMetrics, ...intervalFigures(scoreRows(champion, holdout), holdout.labels, entry.interval, entry.rulCap) };
   } else {
     const model = findAssetModel(job.assetModel);
     if (!model) throw new RetrainInputError(`unknown asset model "${job.assetModel}"`);
@@ -312,6 +372,7 @@ export async function evaluateTrainedModel(event: unknown, deps: EvaluateDeps): 
     });
     decision = {
       schema: 'pdm.model-decision.v1',
+      kind: 'classifier',
       assetModel: job.assetModel,
       predictor: job.predictor,
       trainingJob: job.jobName,
@@ -343,18 +404,20 @@ export async function evaluateTrainedModel(event: unknown, deps: EvaluateDeps): 
     holdout: { rows: holdout.rows, from: job.cut, trainRows: job.trainRows, validationRows: job.validationRows, validFrom: job.validFrom },
     metrics,
     champion: { sha256: entry.sha256, file: entry.file, metrics: championMetrics, calibrated: entry.calibration !== undefined },
-    ...(decision ? { decision: { uri: `s3://${deps.bucket}/${decisionKey}`, alertThresholds: decision.alertThresholds, validation: decision.validation } } : {}),
+    ...(decision?.kind === 'classifier' ? { decision: { uri: `s3://${deps.bucket}/${decisionKey}`, alertThresholds: decision.alertThresholds, validation: decision.validation } } : {}),
+    ...(decision?.kind === 'rul' ? { decision: { uri: `s3://${deps.bucket}/${decisionKey}`, validation: decision.validation } } : {}),
+    ...(intervalNote ? { interval: intervalNote } : {}),
     gate: { tolerances: DEFAULT_GATE_TOLERANCES, ...gate },
-    units: job.task === 'regression' ? { rmse: 'hours' } : { prAuc: 'calibrated probability', prAucRaw: 'raw output' },
+    units: job.task === 'regression' ? { rmse: 'hours', intervalMedianWidth: 'hours', intervalCoverage: 'share of held-out rows' } : { prAuc: 'calibrated probability', prAucRaw: 'raw output' },
   };
   const key = `${RETRAIN_PREFIX.evaluations}/${job.jobName}.json`;
   await deps.putObject(key, jsonText(evaluation));
   return {
     modelDataUrl,
     evaluationUri: `s3://${deps.bucket}/${key}`,
-    ...(decision
+    ...(decision ? { decisionUri: `s3://${deps.bucket}/${decisionKey}` } : {}),
+    ...(decision?.kind === 'classifier'
       ? {
-          decisionUri: `s3://${deps.bucket}/${decisionKey}`,
           alertThresholds: { watch: decision.alertThresholds.watch, warning: decision.alertThresholds.warning, critical: decision.alertThresholds.critical },
         }
       : {}),

@@ -170,6 +170,71 @@ describe('evaluateTrainedModel', () => {
   });
 });
 
+// A regression job on the pump's RUL: stumps on feature 0 whose leaves are RUL in ms, as the export labels it.
+const rulStump = (cond: number) =>
+  toXgboostUbjson(modelObject({ numFeatures: 2, objective: 'reg:squarederror', baseScore: '0E0', trees: [{ f: 0, cond, defaultLeft: true, left: { leaf: 100 * H }, right: { leaf: 10 * H } }] }));
+const rulEntry = shipped.models['centrifugal-pump']!.predictors.find((p) => p.name === 'rul')!;
+const rulJob: TrainingJobSpec = { ...job, predictor: 'rul', group: 'pdm-dev-centrifugal-pump-rul', task: 'regression', validationRows: 250 };
+/**
+ * 150 rows at x = 1 (prediction 100 h) whose truth is off by −10…+10 h, 100 rows at x = 8 (10 h) off by
+ * −2…+2 h: the 12th smallest of the 250 residuals (rank ⌊251·0.05⌋) is −9 h, the 239th is +9 h.
+ */
+const rulValidationCsv = (rows: number) =>
+  Array.from({ length: rows }, (_, i) => (i < 150 ? `${(100 + ((i % 21) - 10)) * H},1,0` : `${(10 + ((i % 5) - 2)) * H},8,0`)).join('\n');
+/** Truth 100 h and 10 h fall inside ±9 h of their predictions, 110 h and 0 h outside. */
+const rulHoldoutCsv = `${100 * H},1,0\n${110 * H},1,0\n${10 * H},8,0\n0,8,0\n`;
+const rulObjects = (validationRows: number) =>
+  new Map<string, Uint8Array>([
+    ['s3://b/models/pdm-dev-job-0/output/model.tar.gz', gzipSync(ustarSingleFile('xgboost-model', rulStump(5)))],
+    ['s3://b/data/pdm-dev-job-0/holdout.csv', enc(rulHoldoutCsv)],
+    ['s3://b/data/pdm-dev-job-0/validation.csv', enc(rulValidationCsv(validationRows))],
+  ]);
+
+describe('evaluateTrainedModel on an RUL job', () => {
+  // The champion predicts 100 h everywhere, with an interval of ±50 h fitted on its own residuals.
+  const championInterval = { method: 'split-conformal' as const, level: 0.9, edges: [], bins: [{ lower: -50 * H, upper: 50 * H, n: 400 }], calibrationRows: 400, calibration: 'old model' };
+  const rulManifest: BundleManifest = { ...shipped, models: { 'centrifugal-pump': { predictors: [{ ...rulEntry, file: 'champion.ubj', interval: championInterval }] } } };
+
+  it("fits the new model's interval on its validation residuals and measures its held-out coverage and median width", async () => {
+    const o = rulObjects(250);
+    const puts = new Map<string, string>();
+
+    const r = await evaluateTrainedModel(
+      { job: rulJob, training: trained },
+      { getObject: async (u) => o.get(u)!, putObject: async (k, b) => void puts.set(k, b), bucket: 'b', manifest: rulManifest, readBundleFile: () => rulStump(100) },
+    );
+
+    expect(r.decisionUri).toBe('s3://b/evaluations/pdm-dev-job-0.decision.json');
+    expect(r.alertThresholds).toBeUndefined();
+    const d = JSON.parse(puts.get('evaluations/pdm-dev-job-0.decision.json')!);
+    expect(d).toMatchObject({ schema: 'pdm.model-decision.v1', kind: 'rul', predictor: 'rul', sha256: r.sha256, validation: { rows: 250, from: rulJob.validFrom, until: rulJob.cut } });
+    // 250 rows make one bin (200 rows per bin at least); the residuals are in ms, the unit the model predicts.
+    expect(d.interval).toMatchObject({ method: 'split-conformal', level: 0.9, edges: [], bins: [{ lower: -9 * H, upper: 9 * H, n: 250 }], calibrationRows: 250 });
+    expect(d.interval.calibration).toMatch(/validation slice of training job pdm-dev-job-0/);
+    // Two of four held-out truths inside ±9 h; every interval is 18 h wide.
+    expect(r.metrics).toMatchObject({ rows: 4, intervalCoverage: 0.5, intervalMedianWidth: 18 });
+    // The champion's own interval on its own predictions: 100 h ± 50 h holds 100 h and 110 h only.
+    expect(r.championMetrics).toMatchObject({ intervalCoverage: 0.5, intervalMedianWidth: 100 });
+    const doc = JSON.parse(puts.get('evaluations/pdm-dev-job-0.json')!);
+    expect(doc).toMatchObject({ interval: { fitted: true }, decision: { uri: r.decisionUri }, units: { intervalMedianWidth: 'hours' } });
+  });
+
+  it('fits no interval on too few validation rows and says why in the evaluation JSON', async () => {
+    const o = rulObjects(50);
+    const puts = new Map<string, string>();
+
+    const r = await evaluateTrainedModel(
+      { job: { ...rulJob, validationRows: 50 }, training: trained },
+      { getObject: async (u) => o.get(u)!, putObject: async (k, b) => void puts.set(k, b), bucket: 'b', manifest: rulManifest, readBundleFile: () => rulStump(100) },
+    );
+
+    expect(r.decisionUri).toBeUndefined();
+    expect(puts.has('evaluations/pdm-dev-job-0.decision.json')).toBe(false);
+    expect(r.metrics.intervalCoverage).toBeUndefined();
+    expect(JSON.parse(puts.get('evaluations/pdm-dev-job-0.json')!).interval).toEqual({ fitted: false, reason: expect.stringMatching(/50 calibration rows; a 0.9 interval needs at least 200/) });
+  });
+});
+
 describe('registerVersion', () => {
   const evaluation = { modelDataUrl: 's3://b/m.tar.gz', evaluationUri: 's3://b/e.json', sha256: 'c'.repeat(64), metrics: { prAuc: 0.9, rows: 4 }, gate: { pass: true, reasons: [] } };
   const fake = () => {
