@@ -8,12 +8,14 @@
  * metrics, calibration and alert thresholds replaced; the other predictors keep the champion's files.
  * A classifier is pulled only with a calibration of its own (the evaluation step writes one), or when
  * the champion serves raw output too: the champion's calibration maps the champion's outputs, not the
- * new model's. An RUL predictor loses the champion's conformal `interval` for the same reason.
+ * new model's. An RUL predictor likewise takes the conformal `interval` the evaluation step fitted on
+ * the new model's validation residuals, and is refused without one when the champion has one.
  */
 import { gunzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { METADATA, type RegistryVersion, type SageMakerModelRegistry } from '../../lambdas/adapters/aws/model-registry.ts';
 import { alertThresholdsSchema, calibrationSchema } from '../../lambdas/core/model/decision.ts';
+import { rulIntervalSchema } from '../../lambdas/core/model/interval.ts';
 import { singleTarFile } from '../../lambdas/core/model/tar.ts';
 import { modelPackageGroupName } from '../../lambdas/core/retrain/names.ts';
 import { gateArtifact } from '../bundle/gate.ts';
@@ -36,11 +38,18 @@ const evaluationDocSchema = z.looseObject({
   champion: z.looseObject({ sha256: z.string(), metrics: z.record(z.string(), z.number().nullable()) }).optional(),
 });
 
-const decisionDocSchema = z.looseObject({
+/** The decision JSON (`DecisionDocument` in lambdas/retrain/app.ts); one without `kind` predates RUL decisions and is a classifier's. */
+const classifierDecisionSchema = z.looseObject({
+  kind: z.literal('classifier').optional(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   calibration: calibrationSchema,
   alertThresholds: alertThresholdsSchema,
   threshold: z.number(),
+});
+const rulDecisionSchema = z.looseObject({
+  kind: z.literal('rul'),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  interval: rulIntervalSchema,
 });
 
 export interface PullDeps {
@@ -91,10 +100,10 @@ function parseWith<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   return r.data;
 }
 
-/** Finite metrics under the local registry's names: the evaluation's `rmse` is in hours (`rmseHours`). */
+/** Finite metrics under the local registry's names: the evaluation's `rmse` and `intervalMedianWidth` are in hours. */
 function localMetrics(m: Readonly<Record<string, number | null>>): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(m)) if (v !== null && Number.isFinite(v)) out[k === 'rmse' ? 'rmseHours' : k] = v;
+  for (const [k, v] of Object.entries(m)) if (v !== null && Number.isFinite(v)) out[k === 'rmse' ? 'rmseHours' : k === 'intervalMedianWidth' ? 'intervalMedianWidthHours' : k] = v;
   return out;
 }
 
@@ -161,10 +170,16 @@ export async function pullVersion(deps: PullDeps, o: PullOptions): Promise<PullR
     const { calibration: _c, alertThresholds: _a, threshold: _t, interval: _i, ...kept } = current as EntryPredictor & Record<string, unknown>;
     let decision: Record<string, unknown> = {};
     const decisionUri = d.metadata[METADATA.decision];
-    if (isClassifier && decisionUri) {
-      const doc = parseWith(decisionDocSchema, json(await deps.getObject(decisionUri)), decisionUri);
+    if (decisionUri) {
+      const raw = json(await deps.getObject(decisionUri));
+      const doc = isClassifier ? parseWith(classifierDecisionSchema, raw, decisionUri) : parseWith(rulDecisionSchema, raw, decisionUri);
       if (doc.sha256 !== sha) throw new PullError(`${decisionUri} was fitted for the model file ${doc.sha256}, ${group} version ${d.version} holds ${sha}`);
-      decision = { threshold: doc.threshold, calibration: doc.calibration, alertThresholds: doc.alertThresholds };
+      decision = doc.kind === 'rul' ? { interval: doc.interval } : { threshold: doc.threshold, calibration: doc.calibration, alertThresholds: doc.alertThresholds };
+    } else if (!isClassifier && current.interval !== undefined) {
+      throw new PullError(
+        `${group} version ${d.version} carries no RUL interval of its own (no ${METADATA.decision} in its metadata), and ${champion.id}'s was fitted on ` +
+          `the old model's residuals: it cannot serve as is. Retrain with the current pipeline, which fits one on a validation slice`,
+      );
     } else if (isClassifier && (current.calibration !== undefined || current.alertThresholds !== undefined)) {
       throw new PullError(
         `${group} version ${d.version} carries no calibration or alert thresholds of its own (no ${METADATA.decision} in its metadata), and ${champion.id}'s map ` +

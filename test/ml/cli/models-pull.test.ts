@@ -12,7 +12,7 @@ import { ustarSingleFile } from '../../../lambdas/core/model/tar.ts';
 import { readBundle } from '../../../ml/bundle/read.ts';
 import { checkDeployed, s3Reader } from '../../../ml/cli/models-aws.ts';
 import { PullError, pullVersion } from '../../../ml/cli/models-pull.ts';
-import { adoptImported, championOf, promote, readBlob, registerBundle } from '../../../ml/registry/store.ts';
+import { adoptImported, championOf, promote, readBlob, registerBundle, registerVersion } from '../../../ml/registry/store.ts';
 import { modelObject, toXgboostUbjson } from '../../core/model/fixtures.ts';
 import { tempRegistry } from '../registry/fixtures.ts';
 
@@ -71,6 +71,75 @@ function mockStage(o: { decision?: boolean; recordedSha?: string } = {}) {
     // The reader only calls transformToByteArray on the SDK's stream.
     s3.on(GetObjectCommand, { Bucket: 'b', Key: key }).resolves({ Body: { transformToByteArray: async () => body } as never });
   }
+}
+
+const rulEntry = shipped.models['centrifugal-pump']!.predictors.find((p) => p.name === 'rul')!;
+const RUL_GROUP = 'pdm-dev-centrifugal-pump-rul';
+const rulArn = `arn:aws:sagemaker:eu-west-1:123456789012:model-package/${RUL_GROUP}/1`;
+const rulModel = toXgboostUbjson(
+  modelObject({ numFeatures: rulEntry.featureNames.length, objective: 'reg:squarederror', baseScore: '0E0', trees: [{ f: 0, cond: 0.5, defaultLeft: true, left: { leaf: 3.6e8 }, right: { leaf: 3.6e7 } }] }),
+);
+const rulSha = sha(rulModel);
+const interval = { method: 'split-conformal', level: 0.9, edges: [], bins: [{ lower: -3.2e7, upper: 3.3e7, n: 250 }], calibrationRows: 250, calibration: 'split-conformal: 250 rows of the validation slice of training job job-9' };
+
+/** The RUL group with one version; `decision: false` is a version registered before RUL decisions existed. */
+function mockRulStage(o: { decision?: boolean; decisionSha?: string } = {}) {
+  sm.on(ListModelPackagesCommand).resolves({ ModelPackageSummaryList: [] });
+  sm.on(ListModelPackagesCommand, { ModelPackageGroupName: RUL_GROUP }).resolves({
+    ModelPackageSummaryList: [{ ModelPackageArn: rulArn, ModelPackageVersion: 1, CreationTime: new Date('2026-03-02T00:00:00Z'), ModelPackageStatus: 'Completed', ModelApprovalStatus: 'PendingManualApproval' }],
+  });
+  sm.on(DescribeModelPackageCommand, { ModelPackageName: rulArn }).resolves({
+    ModelPackageArn: rulArn,
+    ModelPackageGroupName: RUL_GROUP,
+    ModelPackageVersion: 1,
+    ModelPackageStatus: 'Completed',
+    ModelApprovalStatus: 'PendingManualApproval',
+    CreationTime: new Date('2026-03-02T00:00:00Z'),
+    InferenceSpecification: { Containers: [{ Image: 'img', ModelDataUrl: 's3://b/models/job-9/output/model.tar.gz' }] },
+    ModelMetrics: { ModelQuality: { Statistics: { ContentType: 'application/json', S3Uri: 's3://b/evaluations/job-9.json' } } },
+    CustomerMetadataProperties: {
+      'pdm.sha256': rulSha,
+      'pdm.source': 'training-job:job-9',
+      'pdm.predictor': 'rul',
+      ...(o.decision === false ? {} : { 'pdm.decision': 's3://b/evaluations/job-9.decision.json' }),
+    },
+  });
+  const objects: Record<string, Uint8Array> = {
+    'models/job-9/output/model.tar.gz': gzipSync(ustarSingleFile('xgboost-model', rulModel)),
+    'evaluations/job-9.json': enc({
+      trainingJob: 'job-9',
+      holdout: { rows: 300, from: '2026-03-01T00:00:00.000Z', trainRows: 900, validationRows: 250, validFrom: '2026-02-20T00:00:00.000Z' },
+      metrics: { rows: 300, rmse: 20.5, intervalCoverage: 0.88, intervalMedianWidth: 18 },
+      champion: { sha256: rulEntry.sha256, metrics: { rows: 300, rmse: 22 } },
+    }),
+    'evaluations/job-9.decision.json': enc({ schema: 'pdm.model-decision.v1', kind: 'rul', sha256: o.decisionSha ?? rulSha, interval }),
+  };
+  for (const [key, body] of Object.entries(objects)) {
+    s3.on(GetObjectCommand, { Bucket: 'b', Key: key }).resolves({ Body: { transformToByteArray: async () => body } as never });
+  }
+}
+
+/** A registry whose pump champion has an RUL interval (fitted on that champion's residuals). */
+function registryWithRulInterval(): string {
+  const d = tempRegistry();
+  const { versions } = registerBundle(d, 'layers/model', {
+    only: ['centrifugal-pump'],
+    source: (m) => ({ kind: 'import', bundle: 'layers/model', bundleCreatedAt: m.createdAt, importedAt: '2026-01-01T00:00:00.000Z' }),
+    git: { commit: null, dirty: null },
+  });
+  const v = versions[0]!;
+  const blobOf = new Map(v.files.map((f) => [f.file, f.blob]));
+  const withInterval = registerVersion(d, {
+    assetModel: v.assetModel,
+    entry: { ...v.entry, predictors: v.entry.predictors.map((p) => (p.name === 'rul' ? { ...p, interval: { ...interval, calibration: 'the old model' } } : p)) } as Parameters<typeof registerVersion>[1]['entry'],
+    readFile: (file) => readBlob(d, blobOf.get(file)!),
+    featureEngineVersion: v.featureEngineVersion,
+    created: v.created,
+    source: v.source,
+    git: v.git,
+  });
+  adoptImported(d, [withInterval], 'test');
+  return d;
 }
 
 let dir: string;
@@ -147,5 +216,30 @@ describe('pullVersion', () => {
     const r = await pullVersion(deps(), { ...opts(), predictor: 'failure' });
     expect(r.record).toBeNull();
     expect(r.skipped).toEqual([{ predictor: 'failure', reason: expect.stringMatching(/already centrifugal-pump@1's file/) }]);
+  });
+
+  it('takes a pulled RUL version\'s own interval from its decision JSON, with its held-out coverage', async () => {
+    mockRulStage();
+
+    const r = await pullVersion(deps(), { ...opts(), registryDir: registryWithRulInterval(), predictor: 'rul' });
+
+    const entry = r.record!.entry.predictors.find((p) => p.name === 'rul')! as Record<string, unknown>;
+    expect(entry).toMatchObject({ sha256: rulSha, interval });
+    expect(entry.metrics).toEqual({ rows: 300, rmseHours: 20.5, intervalCoverage: 0.88, intervalMedianWidthHours: 18 });
+  });
+
+  it('refuses an RUL version without an interval of its own while the champion has one, or one fitted for another file', async () => {
+    mockRulStage({ decision: false });
+    await expect(pullVersion(deps(), { ...opts(), registryDir: registryWithRulInterval(), predictor: 'rul' })).rejects.toThrow(/no RUL interval of its own/);
+    sm.reset();
+    s3.reset();
+    mockRulStage({ decisionSha: 'e'.repeat(64) });
+    await expect(pullVersion(deps(), { ...opts(), registryDir: registryWithRulInterval(), predictor: 'rul' })).rejects.toThrow(/was fitted for the model file e{64}/);
+  });
+
+  it('pulls an RUL version without an interval when the champion serves none either', async () => {
+    mockRulStage({ decision: false });
+    const r = await pullVersion(deps(), { ...opts(), predictor: 'rul' });
+    expect(r.record!.entry.predictors.find((p) => p.name === 'rul')!).not.toHaveProperty('interval');
   });
 });
