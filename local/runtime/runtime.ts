@@ -70,9 +70,9 @@ import {
   writeState,
 } from './state.ts';
 import { REASONS, type ReasonCode } from '../../lambdas/core/cleaning/reasons.ts';
-import { DynamoDriftCounterStore } from '../../lambdas/adapters/aws/drift-dynamodb.ts';
+import { DynamoDriftCounterStore, driftTableInput } from '../../lambdas/adapters/aws/drift-dynamodb.ts';
 import { DriftMonitor } from '../../lambdas/adapters/drift.ts';
-import { DRIFT_TABLE_KEYS, type ModelDriftDetectedDetail } from '../../lambdas/core/drift/index.ts';
+import type { ModelDriftDetectedDetail } from '../../lambdas/core/drift/index.ts';
 import { DRIFT_ALARMS_FILE, LocalDriftAlarm } from './drift-alarm.ts';
 
 const require = createRequire(import.meta.url);
@@ -317,18 +317,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     // Drift counters: the same key schema as the CDK table (dynalite implements ADD; it has no TTL).
     await ignoreExisting(
       dynamo.send(
-        new CreateTableCommand({
-          TableName: NAMES.driftTable,
-          KeySchema: [
-            { AttributeName: DRIFT_TABLE_KEYS.partitionKey, KeyType: 'HASH' },
-            { AttributeName: DRIFT_TABLE_KEYS.sortKey, KeyType: 'RANGE' },
-          ],
-          AttributeDefinitions: [
-            { AttributeName: DRIFT_TABLE_KEYS.partitionKey, AttributeType: 'S' },
-            { AttributeName: DRIFT_TABLE_KEYS.sortKey, AttributeType: 'N' },
-          ],
-          BillingMode: 'PAY_PER_REQUEST',
-        }),
+        new CreateTableCommand(driftTableInput(NAMES.driftTable)),
       ),
     );
     for (const stream of [NAMES.rawStream, NAMES.cleanStream]) {

@@ -1,9 +1,9 @@
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDriftCounterStore } from '../../lambdas/adapters/aws/drift-dynamodb.ts';
+import { DynamoDriftCounterStore, driftTableInput } from '../../lambdas/adapters/aws/drift-dynamodb.ts';
 import { DriftConfigError, DriftMonitor } from '../../lambdas/adapters/drift.ts';
 import { getAssetModel } from '../../lambdas/core/catalog/index.ts';
-import { DRIFT_TABLE_KEYS, type DriftCounts } from '../../lambdas/core/drift/index.ts';
+import type { DriftCounts } from '../../lambdas/core/drift/index.ts';
 import { featureNames } from '../../lambdas/core/features/index.ts';
 import type { ModelBundle } from '../../lambdas/core/model/bundle.ts';
 import { readBundle } from '../../ml/bundle/read.ts';
@@ -15,18 +15,7 @@ let n = 0;
 async function driftTable(): Promise<string> {
   const name = `drift-${++n}`;
   await db.client.send(
-    new CreateTableCommand({
-      TableName: name,
-      KeySchema: [
-        { AttributeName: DRIFT_TABLE_KEYS.partitionKey, KeyType: 'HASH' },
-        { AttributeName: DRIFT_TABLE_KEYS.sortKey, KeyType: 'RANGE' },
-      ],
-      AttributeDefinitions: [
-        { AttributeName: DRIFT_TABLE_KEYS.partitionKey, AttributeType: 'S' },
-        { AttributeName: DRIFT_TABLE_KEYS.sortKey, AttributeType: 'N' },
-      ],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
+    new CreateTableCommand(driftTableInput(name)),
   );
   return name;
 }

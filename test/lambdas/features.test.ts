@@ -25,9 +25,9 @@ import { type Dynamo, kinesisEvent, lambdaContext, startDynalite } from '../adap
 import { quietLogger, registerFleet, simulate, testMetrics } from './fixtures.ts';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { DynamoDriftCounterStore } from '../../lambdas/adapters/aws/drift-dynamodb.ts';
+import { DynamoDriftCounterStore, driftTableInput } from '../../lambdas/adapters/aws/drift-dynamodb.ts';
 import { DriftMonitor } from '../../lambdas/adapters/drift.ts';
-import { DRIFT_METRIC, DRIFT_TABLE_KEYS } from '../../lambdas/core/drift/index.ts';
+import { DRIFT_METRIC } from '../../lambdas/core/drift/index.ts';
 
 // The pump's predictors only: the shipped bundle is being retrained, the pump's are stable.
 const shipped = readBundleDir('layers/model');
@@ -253,18 +253,7 @@ describe('features handler', () => {
 describe('features handler drift', () => {
   it('publishes FeatureDriftPsi per asset model with only the AssetModel dimension, once the window has enough rows', async () => {
     await db.client.send(
-      new CreateTableCommand({
-        TableName: 'drift-h',
-        KeySchema: [
-          { AttributeName: DRIFT_TABLE_KEYS.partitionKey, KeyType: 'HASH' },
-          { AttributeName: DRIFT_TABLE_KEYS.sortKey, KeyType: 'RANGE' },
-        ],
-        AttributeDefinitions: [
-          { AttributeName: DRIFT_TABLE_KEYS.partitionKey, AttributeType: 'S' },
-          { AttributeName: DRIFT_TABLE_KEYS.sortKey, AttributeType: 'N' },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
+      new CreateTableCommand(driftTableInput('drift-h')),
     );
     await db.createTable('twins-drift');
     // What each single metric would print (EMF), captured at its flush.

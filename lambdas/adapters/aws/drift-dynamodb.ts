@@ -9,12 +9,32 @@
  * dynalite implements `ADD` the same way (it has no TTL: local buckets stay, and `read` only asks for
  * the window's hours anyway).
  */
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DRIFT_TABLE_KEYS } from '../../core/drift/index.ts';
 import type { DriftCounts } from '../../core/drift/psi.ts';
 import type { DriftCounterStore } from '../ports.ts';
 
 const attr = (k: number, b: number) => `c${k}_${b}`;
+
+/**
+ * The counter table as a stand-in needs it created (the CDK stack declares the same keys in AWS): one
+ * definition for the local runtime and the tests.
+ */
+export function driftTableInput(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    KeySchema: [
+      { AttributeName: DRIFT_TABLE_KEYS.partitionKey, KeyType: 'HASH' },
+      { AttributeName: DRIFT_TABLE_KEYS.sortKey, KeyType: 'RANGE' },
+    ],
+    AttributeDefinitions: [
+      { AttributeName: DRIFT_TABLE_KEYS.partitionKey, AttributeType: 'S' },
+      { AttributeName: DRIFT_TABLE_KEYS.sortKey, AttributeType: 'N' },
+    ],
+    BillingMode: 'PAY_PER_REQUEST',
+  };
+}
 
 export class DynamoDriftCounterStore implements DriftCounterStore {
   constructor(
