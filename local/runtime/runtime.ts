@@ -63,6 +63,9 @@ import {
   type PersistedState,
   readAlertsSeen,
   readSimAcks,
+  simAckLine,
+  simMessageKey,
+  simSentLine,
   readState,
   SIM_ACKS_FILE,
   STATE_VERSION,
@@ -619,22 +622,25 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     // the saved one are in the ack log (appended per PUBACK): on resume those messages are skipped,
     // and only the ones never acknowledged are sent again, as a device's QoS 1 retry would.
     const acksFile = dataDir ? join(dataDir, SIM_ACKS_FILE) : undefined;
-    const acked = acksFile ? readSimAcks(acksFile, saved?.sim?.tick ?? 0) : new Map<number, Set<string>>();
+    const simLog = acksFile ? readSimAcks(acksFile, saved?.sim?.tick ?? 0) : { acked: new Map<number, Set<string>>(), lastSent: 0 };
+    const acked = simLog.acked;
+    /** The last tick handed to the broker, this process or the one before it (the ack log says). */
+    let lastSent = simLog.lastSent;
     /** Seqs as of the last tick whose every message has an outcome: what a snapshot may promise. */
     let doneSeqs: Record<string, number> = { ...seqs };
     let doneTick = sim.tick;
     let resent = 0;
     /**
-     * On a resume, the first tick without a logged acknowledgement may have been in flight when the
-     * previous process ended: its messages may be in the stream already, so sending them is a resend.
+     * On a resume, every tick the previous process had started to publish may have messages in the
+     * stream without a logged acknowledgement (written, PUBACK not yet received): sending those again
+     * is a resend, as a device's QoS 1 retry after a reconnect is.
      */
-    const resuming = saved !== null || acked.size > 0;
-    const interruptedUpTo = resuming ? Math.max(saved?.sim?.tick ?? 0, ...acked.keys()) + 1 : 0;
-    const ack = (tick: number, assetId: string) => {
+    const interruptedUpTo = simLog.lastSent;
+    const ack = (tick: number, key: string) => {
       let set = acked.get(tick);
       if (!set) acked.set(tick, (set = new Set()));
-      set.add(assetId);
-      if (acksFile) appendFileSync(acksFile, `${tick}\t${assetId}\n`);
+      set.add(key);
+      if (acksFile) appendFileSync(acksFile, simAckLine(tick, key));
     };
     let simStop = false;
     let simRun: Promise<{ ticks: number }> | null = null;
@@ -652,11 +658,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         const finished = new Set<number>();
         const settle = (tick: number) => {
           finished.add(tick);
-          acked.delete(tick);
-          // The snapshot may promise only a prefix of ticks whose every message has an outcome.
+          // The snapshot may promise only a prefix of ticks whose every message has an outcome. The
+          // acknowledgements of a finished tick after that prefix stay in the ack log until the prefix
+          // reaches it: a save in between must not forget them (they would be sent again).
           while (finished.has(doneTick + 1)) {
             doneTick += 1;
             finished.delete(doneTick);
+            acked.delete(doneTick);
             doneSeqs = seqsAt.get(doneTick) ?? doneSeqs;
             seqsAt.delete(doneTick);
           }
@@ -676,13 +684,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
           const already = acked.get(tick);
           for (const m of messages) trackSeq(seqs, m.assetId, m.payload);
           seqsAt.set(tick, { ...seqs });
+          lastSent = Math.max(lastSent, tick);
+          if (acksFile && messages.length > 0) appendFileSync(acksFile, simSentLine(tick));
           const publishing = Promise.all(
-            messages.map(async (m) => {
-              if (already?.has(m.assetId)) return; // acknowledged before a restart: not sent again
+            // Keyed by index in the tick: an asset sends telemetry, events and maintenance in one tick.
+            messages.map(async (m, index) => {
+              const key = simMessageKey(index);
+              if (already?.has(key)) return; // acknowledged before a restart: not sent again
               // Sent before the restart perhaps, never acknowledged: sent again, as a QoS 1 retry.
               if (tick <= interruptedUpTo) resent += 1;
               await publishAs(m.assetId, m.topic, m.payload);
-              ack(tick, m.assetId);
+              ack(tick, key);
             }),
           ).then(() => {
             inFlight.delete(tick);
@@ -748,7 +760,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       try {
         const state = snapshot();
         writeState(stateFile, state);
-        if (acksFile) writeSimAcks(acksFile, acked, state.sim?.tick ?? 0);
+        if (acksFile) writeSimAcks(acksFile, { acked, lastSent }, state.sim?.tick ?? 0);
       } finally {
         rawPoller.resume();
         cleanPoller.resume();
@@ -840,7 +852,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         // Pollers are stopped: checkpoints and counters are consistent.
         const state = snapshot();
         writeState(stateFile, state);
-        if (acksFile) writeSimAcks(acksFile, acked, state.sim?.tick ?? 0);
+        if (acksFile) writeSimAcks(acksFile, { acked, lastSent }, state.sim?.tick ?? 0);
       }
       await stopAll();
     };

@@ -100,28 +100,67 @@ export function writeState(file: string, state: PersistedState): void {
 }
 
 /**
- * Reads the simulator's ack log (`<tick>\t<assetId>` per acknowledged message) for the ticks after
- * `afterTick`; a torn last line (the process killed mid-append) is ignored.
+ * The simulator's device-side QoS 1 session, as far as a restart needs it: per tick after the saved
+ * one, which of its messages the broker acknowledged (by the message's index in the tick: one asset
+ * sends several messages in a tick, telemetry, device events, maintenance), and the last tick whose
+ * messages were handed to the broker at all.
  */
-export function readSimAcks(file: string, afterTick: number): Map<number, Set<string>> {
-  const out = new Map<number, Set<string>>();
-  if (!existsSync(file)) return out;
+export interface SimAcks {
+  readonly acked: Map<number, Set<string>>;
+  /** The last tick published before the process ended (0: none after the saved tick). */
+  readonly lastSent: number;
+}
+
+/** Key of a message in the ack log: its index among the tick's messages (the simulator is deterministic). */
+export function simMessageKey(index: number): string {
+  return String(index);
+}
+
+/** Ack-log line: the tick's messages are about to be handed to the broker. */
+export function simSentLine(tick: number): string {
+  return `${tick}\tsent\n`;
+}
+
+/** Ack-log line: the broker acknowledged that message of that tick. */
+export function simAckLine(tick: number, key: string): string {
+  return `${tick}\tack\t${key}\n`;
+}
+
+/**
+ * Reads the simulator's ack log for the ticks after `afterTick`. Lines of an unknown form (a torn last
+ * line of a process killed mid-append, or a log of an older version keyed by asset id) are ignored:
+ * their messages are then sent again and screened as duplicates, never lost.
+ */
+export function readSimAcks(file: string, afterTick: number): SimAcks {
+  const acked = new Map<number, Set<string>>();
+  let lastSent = 0;
+  if (!existsSync(file)) return { acked, lastSent };
   for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const m = /^(\d+)\t(.+)$/.exec(line);
+    const m = /^(\d+)\t(sent|ack\t(\d+))$/.exec(line);
     if (!m) continue;
     const tick = Number(m[1]);
     if (tick <= afterTick) continue;
-    let set = out.get(tick);
-    if (!set) out.set(tick, (set = new Set()));
-    set.add(m[2]!);
+    if (m[2] === 'sent') {
+      lastSent = Math.max(lastSent, tick);
+      continue;
+    }
+    let set = acked.get(tick);
+    if (!set) acked.set(tick, (set = new Set()));
+    set.add(m[3]!);
+    // An acknowledged message was sent, whatever the log says of its tick.
+    lastSent = Math.max(lastSent, tick);
   }
-  return out;
+  return { acked, lastSent };
 }
 
-/** Rewrites the ack log with the acknowledgements after `afterTick` (the saved state covers the rest). */
-export function writeSimAcks(file: string, acked: ReadonlyMap<number, ReadonlySet<string>>, afterTick: number): void {
+/**
+ * Rewrites the ack log with what is after `afterTick` (the saved state covers the rest): the
+ * acknowledgements of those ticks and the last tick sent.
+ */
+export function writeSimAcks(file: string, state: { readonly acked: ReadonlyMap<number, ReadonlySet<string>>; readonly lastSent: number }, afterTick: number): void {
   const lines: string[] = [];
-  for (const [tick, ids] of acked) if (tick > afterTick) for (const id of ids) lines.push(`${tick}\t${id}\n`);
+  if (state.lastSent > afterTick) lines.push(simSentLine(state.lastSent));
+  for (const [tick, keys] of state.acked) if (tick > afterTick) for (const key of keys) lines.push(simAckLine(tick, key));
   const tmp = `${file}.tmp`;
   writeFileSync(tmp, lines.join(''));
   renameSync(tmp, file);
